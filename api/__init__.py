@@ -1,0 +1,1 @@
+"""The GraphQL edge of the goals service."""

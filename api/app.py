@@ -1,0 +1,84 @@
+"""The Starlette application: /graphql (GraphiQL on GET), /healthz, /readyz and /metrics."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import redis.asyncio as aioredis
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from strawberry.asgi import GraphQL
+from tortoise import connections
+
+from api.auth import RequireToken
+from api.context import Context
+from api.observability import RequestIdMiddleware, configure_logging, metrics
+from api.schema import build_schema
+from domain.db import close_db, init_db
+from domain.settings import Settings, get_settings
+
+
+class GoalsGraphQL(GraphQL[Context, None]):
+    async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
+        return Context(request=request, response=response, viewer=request.scope["state"]["viewer"])
+
+
+async def healthz(_: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> Response:
+    settings: Settings = request.app.state.settings
+    checks: dict[str, str] = {}
+    try:
+        await connections.get("default").execute_query("SELECT 1")
+        checks["database"] = "ok"
+    except Exception as error:  # noqa: BLE001 - any failure means not ready
+        checks["database"] = f"error: {type(error).__name__}"
+    if settings.redis_url:
+        client = aioredis.from_url(settings.redis_url, socket_connect_timeout=2)
+        try:
+            await client.ping()
+            checks["redis"] = "ok"
+        except Exception as error:  # noqa: BLE001
+            checks["redis"] = f"error: {type(error).__name__}"
+        finally:
+            await client.aclose()
+    else:
+        checks["redis"] = "not configured"
+    ready = all(v in ("ok", "not configured") for v in checks.values())
+    return JSONResponse(checks, status_code=200 if ready else 503)
+
+
+def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> Starlette:
+    """``manage_db=False`` leaves Tortoise to the caller (tests, `goals dev`)."""
+    settings = settings or get_settings()
+    configure_logging(settings.log_level, settings.log_json)
+    graphql = GoalsGraphQL(
+        build_schema(settings), graphql_ide="graphiql" if settings.graphiql else None
+    )
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        if manage_db:
+            await init_db(settings.database_url)
+        try:
+            yield
+        finally:
+            if manage_db:
+                await close_db()
+
+    app = Starlette(
+        routes=[
+            Route("/graphql", RequireToken(graphql), methods=["GET", "POST"]),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/metrics", metrics),
+        ],
+        middleware=[Middleware(RequestIdMiddleware)],
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    return app

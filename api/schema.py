@@ -1,0 +1,77 @@
+"""Assembles the features' queries and mutations into one schema with its limits."""
+
+from functools import partial
+
+import strawberry
+import structlog
+from graphql import GraphQLError
+from strawberry.extensions import (
+    AddValidationRules,
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+)
+from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
+
+from api.account.mutations import AccountMutation
+from api.account.queries import AccountQuery
+from api.common.errors import should_mask_error
+from api.observability import request_id_var
+from domain.settings import Settings, get_settings
+
+log = structlog.get_logger("api")
+
+QUERIES: tuple[type, ...] = (AccountQuery,)
+MUTATIONS: tuple[type, ...] = (AccountMutation,)
+
+
+class GoalsSchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        for error in errors:
+            if should_mask_error(error):
+                log.error(
+                    "unexpected error",
+                    path=error.path,
+                    exc_info=error.original_error,
+                    request_id=request_id_var.get(),
+                )
+            else:
+                log.info("graphql error", message=error.message, path=error.path)
+
+
+def _masked_message() -> str:
+    return f"Unexpected error. Request id: {request_id_var.get() or 'unknown'}."
+
+
+class RequestMaskErrors(MaskErrors):
+    """MaskErrors whose message carries the request id, so a report can be matched to the log."""
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        self.error_message = _masked_message()
+        return super().anonymise_error(error)
+
+
+def build_schema(settings: Settings | None = None) -> strawberry.Schema:
+    settings = settings or get_settings()
+    extensions: list = [
+        partial(QueryDepthLimiter, max_depth=settings.max_query_depth),
+        partial(MaxAliasesLimiter, max_alias_count=settings.max_aliases),
+        partial(MaxTokensLimiter, max_token_count=settings.max_tokens),
+        partial(RequestMaskErrors, should_mask_error=should_mask_error),
+    ]
+    if not settings.introspection:
+        from graphql.validation import NoSchemaIntrospectionCustomRule
+
+        extensions.append(partial(AddValidationRules, [NoSchemaIntrospectionCustomRule]))
+    return GoalsSchema(
+        query=merge_types("Query", QUERIES),
+        mutation=merge_types("Mutation", MUTATIONS),
+        extensions=extensions,
+    )
+
+
+schema = build_schema()

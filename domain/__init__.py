@@ -1,0 +1,1 @@
+"""The rules of the goals service: models, periods, progress, permissions and services."""

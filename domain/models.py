@@ -1,0 +1,299 @@
+"""Tortoise models. Every row belongs to exactly one account."""
+
+from tortoise import fields
+from tortoise.indexes import Index
+from tortoise.models import Model
+
+from domain.enums import (
+    Channel,
+    DeliveryState,
+    EngagementKind,
+    GoalCategory,
+    GoalPermission,
+    GoalType,
+    MilestonePeriod,
+    NotificationKind,
+    ObjectType,
+    Seat,
+)
+
+# Targets and values: exact decimals. Four places keep cents and sub-cent currencies exact.
+MONEY = {"max_digits": 20, "decimal_places": 4}
+# Sums of seconds or money over many records need more integer digits.
+TOTAL = {"max_digits": 28, "decimal_places": 4}
+
+
+class Account(Model):
+    id = fields.IntField(primary_key=True)
+    name = fields.CharField(max_length=200)
+    timezone = fields.CharField(max_length=64, default="UTC")
+    fiscal_year_start_month = fields.SmallIntField(default=1)
+    currency = fields.CharField(max_length=3, default="USD")
+    webhook_url = fields.CharField(max_length=2000, null=True)
+    webhook_secret = fields.CharField(max_length=500, null=True)
+    refresh_hour = fields.SmallIntField(null=True)
+    last_refresh_date = fields.DateField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "account"
+
+
+class User(Model):
+    id = fields.IntField(primary_key=True)
+    account = fields.ForeignKeyField("models.Account", related_name="users")
+    external_id = fields.CharField(max_length=200, null=True)
+    email = fields.CharField(max_length=320)
+    name = fields.CharField(max_length=200)
+    seat = fields.CharEnumField(Seat, max_length=8, default=Seat.PAID)
+    goal_permission = fields.CharEnumField(GoalPermission, max_length=8, default=GoalPermission.OWN)
+    is_admin = fields.BooleanField(default=False)
+    active = fields.BooleanField(default=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "app_user"
+        unique_together = (("account", "email"), ("account", "external_id"))
+
+
+class Team(Model):
+    id = fields.IntField(primary_key=True)
+    account = fields.ForeignKeyField("models.Account", related_name="teams")
+    external_id = fields.CharField(max_length=200, null=True)
+    name = fields.CharField(max_length=200)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "team"
+        unique_together = (("account", "external_id"),)
+
+
+class TeamMembership(Model):
+    id = fields.IntField(primary_key=True)
+    account = fields.ForeignKeyField("models.Account", related_name="team_memberships")
+    team = fields.ForeignKeyField("models.Team", related_name="memberships")
+    user = fields.ForeignKeyField("models.User", related_name="memberships")
+
+    class Meta:
+        table = "team_membership"
+        unique_together = (("team", "user"),)
+        indexes = (Index(fields=("user_id", "team_id")),)
+
+
+class Pipeline(Model):
+    id = fields.IntField(primary_key=True)
+    account = fields.ForeignKeyField("models.Account", related_name="pipelines")
+    external_id = fields.CharField(max_length=200)
+    object_type = fields.CharEnumField(ObjectType, max_length=8)
+    name = fields.CharField(max_length=200)
+
+    class Meta:
+        table = "pipeline"
+        unique_together = (("account", "external_id"),)
+
+
+class Ticket(Model):
+    id = fields.BigIntField(primary_key=True)
+    account = fields.ForeignKeyField("models.Account", related_name="tickets")
+    external_id = fields.CharField(max_length=200)
+    pipeline = fields.ForeignKeyField("models.Pipeline", related_name="tickets")
+    owner = fields.ForeignKeyField("models.User", related_name="tickets")
+    created_at = fields.DatetimeField()
+    first_responded_at = fields.DatetimeField(null=True)
+    closed_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "ticket"
+        unique_together = (("account", "external_id"),)
+        indexes = (
+            Index(fields=("account_id", "owner_id", "pipeline_id", "created_at")),
+            Index(fields=("account_id", "owner_id", "pipeline_id", "closed_at")),
+        )
+
+
+class Deal(Model):
+    id = fields.BigIntField(primary_key=True)
+    account = fields.ForeignKeyField("models.Account", related_name="deals")
+    external_id = fields.CharField(max_length=200)
+    pipeline = fields.ForeignKeyField("models.Pipeline", related_name="deals")
+    owner = fields.ForeignKeyField("models.User", related_name="deals")
+    amount = fields.DecimalField(**MONEY)
+    created_at = fields.DatetimeField()
+    closed_won_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "deal"
+        unique_together = (("account", "external_id"),)
+        indexes = (
+            Index(fields=("account_id", "owner_id", "pipeline_id", "created_at")),
+            Index(fields=("account_id", "owner_id", "pipeline_id", "closed_won_at")),
+        )
+
+
+class Engagement(Model):
+    id = fields.BigIntField(primary_key=True)
+    account = fields.ForeignKeyField("models.Account", related_name="engagements")
+    external_id = fields.CharField(max_length=200)
+    kind = fields.CharEnumField(EngagementKind, max_length=8)
+    owner = fields.ForeignKeyField("models.User", related_name="engagements")
+    occurred_at = fields.DatetimeField()
+
+    class Meta:
+        table = "engagement"
+        unique_together = (("account", "external_id"),)
+        indexes = (Index(fields=("account_id", "owner_id", "kind", "occurred_at")),)
+
+
+class Goal(Model):
+    # What a manager creates in one go. Rolled-up progress is stored for filtering and ordering.
+
+    id = fields.IntField(primary_key=True)
+    account = fields.ForeignKeyField("models.Account", related_name="goals")
+    name = fields.CharField(max_length=200)
+    category = fields.CharEnumField(GoalCategory, max_length=8)
+    type = fields.CharEnumField(GoalType, max_length=32)
+    start_date = fields.DateField()
+    end_date = fields.DateField()
+    milestone_period = fields.CharEnumField(MilestonePeriod, max_length=10)
+    align_to_fiscal_year = fields.BooleanField(default=False)
+    notify = fields.JSONField(default=list)
+    created_by = fields.ForeignKeyField(
+        "models.User", related_name="created_goals", null=True, on_delete=fields.SET_NULL
+    )
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+    # Roll-up of the contributor goals, rewritten by every refresh and target edit.
+    value = fields.DecimalField(**TOTAL, null=True)
+    target = fields.DecimalField(**TOTAL, default=0)
+    percent = fields.DecimalField(max_digits=24, decimal_places=2, null=True)
+    refreshed_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "goal"
+        indexes = (Index(fields=("account_id", "start_date", "end_date")),)
+
+
+class GoalPipeline(Model):
+    id = fields.IntField(primary_key=True)
+    goal = fields.ForeignKeyField("models.Goal", related_name="goal_pipelines")
+    pipeline = fields.ForeignKeyField("models.Pipeline", related_name="goal_pipelines")
+
+    class Meta:
+        table = "goal_pipeline"
+        unique_together = (("goal", "pipeline"),)
+
+
+class ContributorGoal(Model):
+    # One contributor's share of a goal: a user or a team, never both.
+
+    id = fields.IntField(primary_key=True)
+    account = fields.ForeignKeyField("models.Account", related_name="contributor_goals")
+    goal = fields.ForeignKeyField("models.Goal", related_name="contributor_goals")
+    user = fields.ForeignKeyField("models.User", related_name="contributor_goals", null=True)
+    team = fields.ForeignKeyField("models.Team", related_name="contributor_goals", null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    # Roll-up of the milestones: sums for counts and money, sum/count for the averages.
+    value = fields.DecimalField(**TOTAL, null=True)
+    value_sum = fields.DecimalField(**TOTAL, null=True)
+    value_count = fields.BigIntField(null=True)
+    target = fields.DecimalField(**TOTAL, default=0)
+    percent = fields.DecimalField(max_digits=24, decimal_places=2, null=True)
+    final = fields.BooleanField(default=False)
+    refreshed_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "contributor_goal"
+        unique_together = (("goal", "user"), ("goal", "team"))
+        indexes = (Index(fields=("account_id", "user_id")), Index(fields=("account_id", "team_id")))
+
+
+class Milestone(Model):
+    id = fields.BigIntField(primary_key=True)
+    contributor_goal = fields.ForeignKeyField("models.ContributorGoal", related_name="milestones")
+    index = fields.IntField()
+    start_date = fields.DateField()
+    end_date = fields.DateField()
+    target = fields.DecimalField(**MONEY, default=0)
+    # Counts and sums: value. Averages: value = value_sum / value_count, both kept.
+    value = fields.DecimalField(**TOTAL, null=True)
+    value_sum = fields.DecimalField(**TOTAL, null=True)
+    value_count = fields.BigIntField(null=True)
+    final = fields.BooleanField(default=False)
+    refreshed_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "milestone"
+        unique_together = (("contributor_goal", "index"),)
+
+
+class MilestonePipeline(Model):
+    id = fields.BigIntField(primary_key=True)
+    milestone = fields.ForeignKeyField("models.Milestone", related_name="milestone_pipelines")
+    pipeline = fields.ForeignKeyField("models.Pipeline", related_name="milestone_pipelines")
+
+    class Meta:
+        table = "milestone_pipeline"
+        unique_together = (("milestone", "pipeline"),)
+
+
+class ProgressSnapshot(Model):
+    # One per contributor goal per local date; the day's last refresh overwrites it.
+
+    id = fields.BigIntField(primary_key=True)
+    contributor_goal = fields.ForeignKeyField("models.ContributorGoal", related_name="snapshots")
+    date = fields.DateField()
+    value = fields.DecimalField(**TOTAL, null=True)
+    percent = fields.DecimalField(max_digits=24, decimal_places=2, null=True)
+
+    class Meta:
+        table = "progress_snapshot"
+        unique_together = (("contributor_goal", "date"),)
+
+
+class ApiToken(Model):
+    id = fields.IntField(primary_key=True)
+    account = fields.ForeignKeyField("models.Account", related_name="api_tokens")
+    user = fields.ForeignKeyField("models.User", related_name="api_tokens")
+    name = fields.CharField(max_length=200)
+    token_hash = fields.CharField(max_length=64, unique=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    last_used_at = fields.DatetimeField(null=True)
+    revoked_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "api_token"
+
+
+class Notification(Model):
+    # The outbox: one row per cause, recipient and channel, unique by ``dedupe_key``.
+
+    id = fields.BigIntField(primary_key=True)
+    account = fields.ForeignKeyField("models.Account", related_name="notifications")
+    recipient = fields.ForeignKeyField("models.User", related_name="notifications")
+    kind = fields.CharEnumField(NotificationKind, max_length=24)
+    channel = fields.CharEnumField(Channel, max_length=8)
+    goal = fields.ForeignKeyField(
+        "models.Goal", related_name="notifications", null=True, on_delete=fields.SET_NULL
+    )
+    contributor_goal = fields.ForeignKeyField(
+        "models.ContributorGoal",
+        related_name="notifications",
+        null=True,
+        on_delete=fields.SET_NULL,
+    )
+    milestone_index = fields.IntField(null=True)
+    dedupe_key = fields.CharField(max_length=255, unique=True)
+    payload = fields.JSONField(default=dict)
+    state = fields.CharEnumField(DeliveryState, max_length=8, default=DeliveryState.PENDING)
+    attempts = fields.IntField(default=0)
+    last_error = fields.TextField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    sent_at = fields.DatetimeField(null=True)
+    read_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "notification"
+        indexes = (
+            Index(fields=("recipient_id", "channel", "id")),
+            Index(fields=("state", "created_at")),
+        )

@@ -1,0 +1,54 @@
+"""Who reaches whom: the one place that decides what a user may see and change."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from domain.enums import GoalPermission, Seat
+from domain.models import TeamMembership, User
+
+
+@dataclass(frozen=True, slots=True)
+class Reach:
+    """The contributors a user may manage. ``everyone`` covers the whole account."""
+
+    everyone: bool
+    user_ids: frozenset[int]
+    team_ids: frozenset[int]
+
+    def has_user(self, user_id: int) -> bool:
+        return self.everyone or user_id in self.user_ids
+
+    def has_team(self, team_id: int) -> bool:
+        return self.everyone or team_id in self.team_ids
+
+    def has_contributor(self, user_id: int | None, team_id: int | None) -> bool:
+        if user_id is not None:
+            return self.has_user(user_id)
+        return team_id is not None and self.has_team(team_id)
+
+
+async def reach_of(user: User) -> Reach:
+    """OWN: themselves. TEAM: their teams and those teams' members. ALL and admins: everyone."""
+    if user.is_admin or user.goal_permission == GoalPermission.ALL:
+        return Reach(everyone=True, user_ids=frozenset(), team_ids=frozenset())
+    if user.goal_permission == GoalPermission.OWN:
+        return Reach(everyone=False, user_ids=frozenset({user.id}), team_ids=frozenset())
+    team_ids = await TeamMembership.filter(user_id=user.id).values_list("team_id", flat=True)
+    member_ids = await TeamMembership.filter(team_id__in=team_ids).values_list("user_id", flat=True)
+    return Reach(
+        everyone=False,
+        user_ids=frozenset({user.id, *member_ids}),
+        team_ids=frozenset(team_ids),
+    )
+
+
+def can_view_goals(user: User) -> bool:
+    return user.is_admin or user.seat == Seat.PAID
+
+
+def can_edit_goals(user: User) -> bool:
+    return user.is_admin or user.seat == Seat.PAID
+
+
+def all_within_reach(reach: Reach, contributors: Iterable[tuple[int | None, int | None]]) -> bool:
+    return all(reach.has_contributor(u, t) for u, t in contributors)

@@ -1,0 +1,46 @@
+"""Settings read from the environment (prefix ``GOALS_``), shared by the API and the workers."""
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="GOALS_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        "sqlite://goals.db",
+        description="sqlite://path or postgres://user:pass@host:port/db",
+    )
+    redis_url: str | None = Field(
+        None, description="redis://host:port/db; unset in `goals dev` starts an embedded Redis"
+    )
+    debug: bool = False
+    graphiql: bool = Field(True, description="serve GraphiQL on GET /graphql")
+    introspection: bool = True
+    max_query_depth: int = 12
+    max_aliases: int = 30
+    max_tokens: int = 5000
+    max_page_size: int = 100
+    log_json: bool = Field(False, description="JSON log lines instead of console lines")
+    log_level: str = "INFO"
+
+    refresh_hour: int = Field(2, ge=0, le=23, description="local hour of the daily refresh")
+    freeze_after_hours: int = Field(24, ge=0, description="hours after a milestone's end")
+
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    mail_from: str = "goals@localhost"
+    public_url: str = "http://127.0.0.1:8000"
+    webhook_allow_private: bool = False
+    webhook_timeout_seconds: float = 10.0
+    delivery_max_attempts: int = 8
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
