@@ -1,0 +1,184 @@
+"""Goal filter and order inputs, and their translation into the domain's criteria."""
+
+import base64
+import binascii
+import datetime
+import json
+import math
+from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
+from enum import Enum
+
+import strawberry
+
+from api.common.errors import PublicError
+from api.goals.types import GoalCategory, GoalStatus, GoalType, MilestonePeriod
+from api.ids import from_global_id
+from domain import enums
+from domain.goals import queries as goal_queries
+
+MAX_IDS = 500
+MAX_SEARCH_LENGTH = 200
+
+GoalOrderField = strawberry.enum(goal_queries.GoalOrderField, name="GoalOrderField")
+
+
+@strawberry.enum
+class OrderDirection(Enum):
+    ASC = "ASC"
+    DESC = "DESC"
+
+
+@strawberry.input(description="Inclusive dates; a goal matches when its duration overlaps them.")
+class DateRangeInput:
+    from_: datetime.date | None = strawberry.field(default=None, name="from")
+    to: datetime.date | None = None
+
+
+@strawberry.input(description="Inclusive percent bounds; a null percent never matches.")
+class ProgressRangeInput:
+    min: float | None = None
+    max: float | None = None
+
+
+@strawberry.input(description="Every given field must hold; a null or empty list is no constraint.")
+class GoalFilter:
+    date_range: DateRangeInput | None = None
+    user_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="With teamIds, an OR over contributor goals."
+    )
+    team_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="That team as contributor, or a user contributor in it."
+    )
+    pipeline_ids: list[strawberry.ID] | None = None
+    milestone_periods: list[MilestonePeriod] | None = None
+    statuses: list[GoalStatus] | None = strawberry.field(
+        default=None, description="The contributor goal's own status."
+    )
+    progress: ProgressRangeInput | None = strawberry.field(
+        default=None, description="The contributor goal's own percent."
+    )
+    categories: list[GoalCategory] | None = None
+    types: list[GoalType] | None = None
+    search: str | None = strawberry.field(
+        default=None, description="Case-insensitive part of the goal's name."
+    )
+
+
+@strawberry.input
+class GoalOrder:
+    field: GoalOrderField
+    direction: OrderDirection = OrderDirection.ASC
+
+
+def _ids(
+    global_ids: list[strawberry.ID] | None, type_name: str, name: str
+) -> tuple[int, ...] | None:
+    """Known ids of the type; unknown or wrong-type ids simply match nothing."""
+    if not global_ids:
+        return None
+    if len(global_ids) > MAX_IDS:
+        raise PublicError(f"`{name}` takes at most {MAX_IDS} ids.")
+    return tuple(
+        sorted({pk for g in global_ids if (pk := from_global_id(g, type_name)) is not None})
+    )
+
+
+def _choices(values: list | None) -> tuple | None:
+    return tuple(sorted(set(values))) if values else None
+
+
+def _percent(bound: float | None, name: str) -> Decimal | None:
+    if bound is None:
+        return None
+    if not math.isfinite(bound):
+        raise PublicError(f"`progress.{name}` must be a finite number.")
+    return Decimal(str(bound))
+
+
+def goal_criteria(goal_filter: GoalFilter | None) -> goal_queries.GoalCriteria | None:
+    if goal_filter is None:
+        return None
+    date_range = goal_filter.date_range
+    date_from = date_range.from_ if date_range else None
+    date_to = date_range.to if date_range else None
+    if date_from is not None and date_to is not None and date_from > date_to:
+        raise PublicError("`dateRange.from` must not be after `dateRange.to`.")
+    search = (goal_filter.search or "").strip()
+    if len(search) > MAX_SEARCH_LENGTH:
+        raise PublicError(f"`search` takes at most {MAX_SEARCH_LENGTH} characters.")
+    criteria = goal_queries.GoalCriteria(
+        date_from=date_from,
+        date_to=date_to,
+        pipeline_ids=_ids(goal_filter.pipeline_ids, "Pipeline", "pipelineIds"),
+        milestone_periods=_choices(goal_filter.milestone_periods),
+        categories=_choices(goal_filter.categories),
+        types=_choices(goal_filter.types),
+        search=search or None,
+    )
+    return None if criteria == goal_queries.GoalCriteria() else criteria
+
+
+def contributor_criteria(
+    goal_filter: GoalFilter | None, today: datetime.date
+) -> goal_queries.ContributorCriteria | None:
+    if goal_filter is None:
+        return None
+    progress = goal_filter.progress
+    statuses: tuple[enums.GoalStatus, ...] | None = _choices(goal_filter.statuses)
+    criteria = goal_queries.ContributorCriteria(
+        user_ids=_ids(goal_filter.user_ids, "User", "userIds"),
+        team_ids=_ids(goal_filter.team_ids, "Team", "teamIds"),
+        statuses=statuses,
+        percent_min=_percent(progress.min if progress else None, "min"),
+        percent_max=_percent(progress.max if progress else None, "max"),
+        today=today if statuses else None,
+    )
+    return None if criteria == goal_queries.ContributorCriteria() else criteria
+
+
+def goal_order(order: GoalOrder | None) -> tuple[goal_queries.GoalOrderField, bool]:
+    """(field, descending); CREATED_AT descending when not given."""
+    if order is None:
+        return goal_queries.GoalOrderField.CREATED_AT, True
+    return goal_queries.GoalOrderField(order.field), order.direction is OrderDirection.DESC
+
+
+_PARSE_SORT_VALUE: dict[goal_queries.GoalOrderField, Callable[[str], goal_queries.SortValue]] = {
+    goal_queries.GoalOrderField.PROGRESS: Decimal,
+    goal_queries.GoalOrderField.NAME: str,
+    goal_queries.GoalOrderField.START_DATE: datetime.date.fromisoformat,
+    goal_queries.GoalOrderField.END_DATE: datetime.date.fromisoformat,
+    goal_queries.GoalOrderField.CREATED_AT: datetime.datetime.fromisoformat,
+}
+
+
+def encode_cursor(
+    field: goal_queries.GoalOrderField, descending: bool, value: goal_queries.SortValue, pk: int
+) -> str:
+    """The position of one goal in one order: its sort value and id, so the next page starts
+    right after it even when goals are added or removed in between."""
+    text = (
+        None if value is None else value.isoformat() if hasattr(value, "isoformat") else str(value)
+    )
+    payload = json.dumps([field.value, descending, text, pk], separators=(",", ":"))
+    return base64.urlsafe_b64encode(payload.encode()).decode()
+
+
+def decode_cursor(
+    cursor: str, field: goal_queries.GoalOrderField, descending: bool
+) -> tuple[goal_queries.SortValue, int]:
+    """(sort value, id) from a cursor given out for the same order."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor.encode() + b"=" * (-len(cursor) % 4))
+        cursor_field, cursor_descending, text, pk = json.loads(raw)
+        if cursor_field != field.value or cursor_descending is not descending:
+            raise ValueError("another order")
+        if not isinstance(pk, int) or not (text is None or isinstance(text, str)):
+            raise ValueError("malformed")
+        value = None if text is None else _PARSE_SORT_VALUE[field](text)
+    except (ValueError, TypeError, InvalidOperation, binascii.Error, UnicodeDecodeError):
+        raise PublicError("`after` is not a cursor this list gave out in this order.") from None
+    if isinstance(value, Decimal) and not value.is_finite():
+        raise PublicError("`after` is not a cursor this list gave out in this order.")
+    return value, pk

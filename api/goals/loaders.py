@@ -1,0 +1,95 @@
+"""Batch loads for goals: one query per kind of related object per request, whatever the page."""
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date
+
+from domain.goals.queries import ContributorCriteria, matching_contributor_goals
+from domain.models import (
+    ContributorGoal,
+    Goal,
+    GoalPipeline,
+    Milestone,
+    MilestonePipeline,
+    ProgressSnapshot,
+)
+
+HistoryKey = tuple[int, date, date]
+ContributorsKey = tuple[int, ContributorCriteria | None]
+
+
+async def load_goals(account_id: int, ids: Sequence[int]) -> list[Goal | None]:
+    rows = {g.id: g for g in await Goal.filter(account_id=account_id, id__in=ids)}
+    return [rows.get(i) for i in ids]
+
+
+async def load_contributor_goals_of_goals(
+    account_id: int, keys: Sequence[ContributorsKey]
+) -> list[list[ContributorGoal]]:
+    """Keys pair a goal id with the contributor-level criteria (None: all); one query per
+    distinct criteria, which is one query for a page listed with one filter."""
+    goal_ids_by_criteria: dict[ContributorCriteria | None, set[int]] = defaultdict(set)
+    for goal_id, criteria in keys:
+        goal_ids_by_criteria[criteria].add(goal_id)
+    found: dict[ContributorsKey, list[ContributorGoal]] = defaultdict(list)
+    for criteria, goal_ids in goal_ids_by_criteria.items():
+        query = matching_contributor_goals(account_id, criteria).filter(goal_id__in=goal_ids)
+        for row in await query.order_by("id"):
+            found[(row.goal_id, criteria)].append(row)
+    return [found[key] for key in keys]
+
+
+async def load_milestones_of_contributor_goals(
+    account_id: int, contributor_goal_ids: Sequence[int]
+) -> list[list[Milestone]]:
+    milestones: dict[int, list[Milestone]] = defaultdict(list)
+    for row in await Milestone.filter(
+        contributor_goal__account_id=account_id, contributor_goal_id__in=contributor_goal_ids
+    ).order_by("contributor_goal_id", "index"):
+        milestones[row.contributor_goal_id].append(row)
+    return [milestones[i] for i in contributor_goal_ids]
+
+
+async def load_pipeline_ids_of_goals(account_id: int, goal_ids: Sequence[int]) -> list[list[int]]:
+    pipelines: dict[int, list[int]] = defaultdict(list)
+    for goal_id, pipeline_id in (
+        await GoalPipeline.filter(goal__account_id=account_id, goal_id__in=goal_ids)
+        .order_by("id")
+        .values_list("goal_id", "pipeline_id")
+    ):
+        pipelines[goal_id].append(pipeline_id)
+    return [pipelines[i] for i in goal_ids]
+
+
+async def load_pipeline_ids_of_milestones(
+    account_id: int, milestone_ids: Sequence[int]
+) -> list[list[int]]:
+    pipelines: dict[int, list[int]] = defaultdict(list)
+    for milestone_id, pipeline_id in (
+        await MilestonePipeline.filter(
+            milestone__contributor_goal__account_id=account_id, milestone_id__in=milestone_ids
+        )
+        .order_by("id")
+        .values_list("milestone_id", "pipeline_id")
+    ):
+        pipelines[milestone_id].append(pipeline_id)
+    return [pipelines[i] for i in milestone_ids]
+
+
+async def load_snapshots(
+    account_id: int, keys: Sequence[HistoryKey]
+) -> list[list[ProgressSnapshot]]:
+    """Keys are (contributor goal id, first date, last date); one query per distinct range."""
+    ids_by_range: dict[tuple[date, date], set[int]] = defaultdict(set)
+    for contributor_goal_id, first, last in keys:
+        ids_by_range[(first, last)].add(contributor_goal_id)
+    found: dict[HistoryKey, list[ProgressSnapshot]] = defaultdict(list)
+    for (first, last), ids in ids_by_range.items():
+        for row in await ProgressSnapshot.filter(
+            contributor_goal__account_id=account_id,
+            contributor_goal_id__in=ids,
+            date__gte=first,
+            date__lte=last,
+        ).order_by("contributor_goal_id", "date"):
+            found[(row.contributor_goal_id, first, last)].append(row)
+    return [found[key] for key in keys]

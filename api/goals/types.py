@@ -1,0 +1,344 @@
+"""Goals, contributor goals, milestones and their progress as GraphQL types."""
+
+import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated
+from zoneinfo import ZoneInfo
+
+import strawberry
+
+from api.common.errors import PublicError
+from api.context import Info
+from api.directory import loaders as directory_loaders
+from api.directory.types import Pipeline, Team, User
+from api.goals import loaders
+from api.ids import to_global_id
+from domain import enums
+from domain import models as m
+from domain.status import percent_of_target, status_of
+
+if TYPE_CHECKING:
+    from api.goals.filters import GoalFilter
+
+GoalCategory = strawberry.enum(enums.GoalCategory, name="GoalCategory")
+GoalType = strawberry.enum(enums.GoalType, name="GoalType")
+Unit = strawberry.enum(enums.Unit, name="Unit")
+MilestonePeriod = strawberry.enum(enums.MilestonePeriod, name="MilestonePeriod")
+GoalStatus = strawberry.enum(enums.GoalStatus, name="GoalStatus")
+NotificationKind = strawberry.enum(enums.NotificationKind, name="NotificationKind")
+
+Contributor = Annotated[User | Team, strawberry.union("Contributor")]
+
+DEFAULT_HISTORY_DAYS = 90
+MAX_HISTORY_DAYS = 366
+
+
+def local_today(info: Info) -> datetime.date:
+    """Today in the account's timezone, read once per request so every status agrees."""
+    state = info.context.request.state
+    today: datetime.date | None = getattr(state, "goals_today", None)
+    if today is None:
+        zone = ZoneInfo(info.context.account.timezone)
+        today = state.goals_today = datetime.datetime.now(zone).date()
+    return today
+
+
+def plain_decimal(number: Decimal | None) -> Decimal | None:
+    """The same number without storage padding: 12.5000 reads 12.5, 100.0000 reads 100."""
+    if number is None:
+        return None
+    if number == number.to_integral_value():
+        return number.quantize(Decimal(1))
+    return number.normalize()
+
+
+def percent_number(percent: Decimal | None) -> float | None:
+    return None if percent is None else float(percent)
+
+
+@strawberry.type(description="Where a goal, contributor goal or milestone stands.")
+class Progress:
+    value: Decimal | None = strawberry.field(
+        description="Null until the first refresh, or for an average with nothing to average."
+    )
+    target: Decimal
+    percent: float | None = strawberry.field(
+        description="Percent of target, rounded half-up to two decimals; null on a zero divisor."
+    )
+    refreshed_at: datetime.datetime | None
+
+    @classmethod
+    def of(cls, row: m.Goal | m.ContributorGoal) -> "Progress":
+        return cls(
+            value=plain_decimal(row.value),
+            target=plain_decimal(row.target) or Decimal(0),
+            percent=percent_number(row.percent),
+            refreshed_at=row.refreshed_at,
+        )
+
+
+@strawberry.type
+class ProgressPoint:
+    date: datetime.date
+    value: Decimal | None
+    percent: float | None
+
+
+@strawberry.type(description="One period of a goal's duration, as milestonePreview returns it.")
+class MilestoneWindow:
+    index: int
+    start_date: datetime.date
+    end_date: datetime.date
+
+
+async def _pipelines(info: Info, ids: list[int]) -> list[Pipeline]:
+    rows = await info.context.loader(directory_loaders.load_pipelines).load_many(ids)
+    return [Pipeline(row=p) for p in rows if p is not None]
+
+
+@strawberry.type
+class Milestone:
+    row: strawberry.Private[m.Milestone]
+    goal_row: strawberry.Private[m.Goal]
+
+    @strawberry.field
+    def index(self) -> int:
+        return self.row.index
+
+    @strawberry.field
+    def start_date(self) -> datetime.date:
+        return self.row.start_date
+
+    @strawberry.field
+    def end_date(self) -> datetime.date:
+        return self.row.end_date
+
+    @strawberry.field
+    def target(self) -> Decimal:
+        return plain_decimal(self.row.target) or Decimal(0)
+
+    @strawberry.field
+    def value(self) -> Decimal | None:
+        return plain_decimal(self.row.value)
+
+    def _percent(self) -> Decimal | None:
+        return percent_of_target(
+            self.row.value, self.row.target, enums.higher_is_better(self.goal_row.type)
+        )
+
+    @strawberry.field
+    def percent(self) -> float | None:
+        return percent_number(self._percent())
+
+    @strawberry.field
+    def status(self, info: Info) -> GoalStatus:
+        return status_of(
+            start_date=self.row.start_date,
+            end_date=self.row.end_date,
+            today=local_today(info),
+            value=self.row.value,
+            target=self.row.target,
+            percent=self._percent(),
+        )
+
+    @strawberry.field(description="True once the value is frozen after the milestone's end.")
+    def final(self) -> bool:
+        return self.row.final
+
+    @strawberry.field
+    async def pipelines(self, info: Info) -> list[Pipeline]:
+        ids = await info.context.loader(loaders.load_pipeline_ids_of_milestones).load(self.row.id)
+        return await _pipelines(info, ids)
+
+
+@strawberry.type(description="One contributor's share of a goal.")
+class ContributorGoal:
+    row: strawberry.Private[m.ContributorGoal]
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return to_global_id("ContributorGoal", self.row.id)
+
+    async def _goal_row(self, info: Info) -> m.Goal:
+        goal = await info.context.loader(loaders.load_goals).load(self.row.goal_id)
+        if goal is None:  # deleted under our feet
+            raise PublicError("The goal of this contributor no longer exists.")
+        return goal
+
+    @strawberry.field
+    async def contributor(self, info: Info) -> Contributor:
+        if self.row.user_id is not None:
+            user = await info.context.loader(directory_loaders.load_users).load(self.row.user_id)
+            return User(row=user)
+        team = await info.context.loader(directory_loaders.load_teams).load(self.row.team_id)
+        return Team(row=team)
+
+    @strawberry.field
+    async def status(self, info: Info) -> GoalStatus:
+        goal = await self._goal_row(info)
+        return status_of(
+            start_date=goal.start_date,
+            end_date=goal.end_date,
+            today=local_today(info),
+            value=self.row.value,
+            target=self.row.target,
+            percent=self.row.percent,
+        )
+
+    @strawberry.field
+    def progress(self) -> Progress:
+        return Progress.of(self.row)
+
+    @strawberry.field
+    async def milestones(self, info: Info) -> list[Milestone]:
+        goal = await self._goal_row(info)
+        rows = await info.context.loader(loaders.load_milestones_of_contributor_goals).load(
+            self.row.id
+        )
+        return [Milestone(row=row, goal_row=goal) for row in rows]
+
+    @strawberry.field(
+        description=(
+            "Daily snapshots of progress, oldest first, between two inclusive dates: by default "
+            "the 90 days ending today (or starting at `from`, or ending at `to`); at most "
+            f"{MAX_HISTORY_DAYS} days a call."
+        )
+    )
+    async def history(
+        self,
+        info: Info,
+        from_: Annotated[datetime.date | None, strawberry.argument(name="from")] = None,
+        to: datetime.date | None = None,
+    ) -> list[ProgressPoint]:
+        last = to or (
+            from_ + datetime.timedelta(days=DEFAULT_HISTORY_DAYS - 1)
+            if from_ is not None
+            else local_today(info)
+        )
+        first = from_ or last - datetime.timedelta(days=DEFAULT_HISTORY_DAYS - 1)
+        if first > last:
+            raise PublicError("`from` must not be after `to`.")
+        if (last - first).days + 1 > MAX_HISTORY_DAYS:
+            raise PublicError(f"History covers at most {MAX_HISTORY_DAYS} days per call.")
+        rows = await info.context.loader(loaders.load_snapshots).load((self.row.id, first, last))
+        return [
+            ProgressPoint(
+                date=row.date,
+                value=plain_decimal(row.value),
+                percent=percent_number(row.percent),
+            )
+            for row in rows
+        ]
+
+    @strawberry.field
+    async def goal(self, info: Info) -> "Goal":
+        return Goal(row=await self._goal_row(info))
+
+
+@strawberry.type(description="A quota set in one go for several contributors.")
+class Goal:
+    row: strawberry.Private[m.Goal]
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return to_global_id("Goal", self.row.id)
+
+    @strawberry.field
+    def name(self) -> str:
+        return self.row.name
+
+    @strawberry.field
+    def category(self) -> GoalCategory:
+        return self.row.category
+
+    @strawberry.field
+    def type(self) -> GoalType:
+        return self.row.type
+
+    @strawberry.field
+    def unit(self) -> Unit:
+        return enums.unit_of(self.row.type)
+
+    @strawberry.field
+    def higher_is_better(self) -> bool:
+        return enums.higher_is_better(self.row.type)
+
+    @strawberry.field
+    def milestone_period(self) -> MilestonePeriod:
+        return self.row.milestone_period
+
+    @strawberry.field
+    def start_date(self) -> datetime.date:
+        return self.row.start_date
+
+    @strawberry.field
+    def end_date(self) -> datetime.date:
+        return self.row.end_date
+
+    @strawberry.field
+    def align_to_fiscal_year(self) -> bool:
+        return self.row.align_to_fiscal_year
+
+    @strawberry.field(description="False for goals over several pipelines or by year.")
+    async def forecastable(self, info: Info) -> bool:
+        if self.row.milestone_period == enums.MilestonePeriod.YEARLY:
+            return False
+        ids = await info.context.loader(loaders.load_pipeline_ids_of_goals).load(self.row.id)
+        return len(ids) <= 1
+
+    @strawberry.field
+    def notify(self) -> list[NotificationKind]:
+        return [enums.NotificationKind(kind) for kind in self.row.notify or []]
+
+    @strawberry.field
+    def created_at(self) -> datetime.datetime:
+        return self.row.created_at
+
+    @strawberry.field
+    def updated_at(self) -> datetime.datetime:
+        return self.row.updated_at
+
+    @strawberry.field
+    async def created_by(self, info: Info) -> User | None:
+        if self.row.created_by_id is None:
+            return None
+        user = await info.context.loader(directory_loaders.load_users).load(self.row.created_by_id)
+        return None if user is None else User(row=user)
+
+    @strawberry.field
+    async def pipelines(self, info: Info) -> list[Pipeline]:
+        ids = await info.context.loader(loaders.load_pipeline_ids_of_goals).load(self.row.id)
+        return await _pipelines(info, ids)
+
+    @strawberry.field
+    def status(self, info: Info) -> GoalStatus:
+        return status_of(
+            start_date=self.row.start_date,
+            end_date=self.row.end_date,
+            today=local_today(info),
+            value=self.row.value,
+            target=self.row.target,
+            percent=self.row.percent,
+        )
+
+    @strawberry.field
+    def progress(self) -> Progress:
+        return Progress.of(self.row)
+
+    @strawberry.field(
+        description="Contributor goals, oldest first; only the contributor-level fields of the "
+        "filter (users, teams, statuses, progress) apply."
+    )
+    async def contributors(
+        self,
+        info: Info,
+        filter: Annotated["GoalFilter", strawberry.lazy("api.goals.filters")] | None = None,
+    ) -> list[ContributorGoal]:
+        from api.goals.filters import contributor_criteria
+
+        info.context.loader(loaders.load_goals).prime(self.row.id, self.row)
+        criteria = contributor_criteria(filter, local_today(info))
+        rows = await info.context.loader(loaders.load_contributor_goals_of_goals).load(
+            (self.row.id, criteria)
+        )
+        return [ContributorGoal(row=row) for row in rows]

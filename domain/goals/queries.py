@@ -1,0 +1,210 @@
+"""Which goals a viewer sees, which match a filter, and in what order: composed querysets, so
+the database does the work and the rules live in one place."""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from tortoise.expressions import Case, F, Q, Subquery, When
+from tortoise.queryset import QuerySet
+
+from domain.enums import GoalCategory, GoalStatus, GoalType, MilestonePeriod
+from domain.models import ContributorGoal, Goal, GoalPipeline, TeamMembership, User
+from domain.permissions import Reach, can_view_goals
+
+HUNDRED = Decimal(100)
+NOTHING = Q(id__in=[])
+
+
+class GoalOrderField(StrEnum):
+    PROGRESS = "PROGRESS"
+    NAME = "NAME"
+    START_DATE = "START_DATE"
+    END_DATE = "END_DATE"
+    CREATED_AT = "CREATED_AT"
+
+
+@dataclass(frozen=True, slots=True)
+class GoalCriteria:
+    """Goal-level constraints. None means no constraint; an empty tuple matches nothing (every
+    id given was unknown)."""
+
+    date_from: date | None = None
+    date_to: date | None = None
+    pipeline_ids: tuple[int, ...] | None = None
+    milestone_periods: tuple[MilestonePeriod, ...] | None = None
+    categories: tuple[GoalCategory, ...] | None = None
+    types: tuple[GoalType, ...] | None = None
+    search: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ContributorCriteria:
+    """Contributor-level constraints; hashable so that a page's loads can share one query.
+
+    ``today`` is the viewer's local date; statuses need it."""
+
+    user_ids: tuple[int, ...] | None = None
+    team_ids: tuple[int, ...] | None = None
+    statuses: tuple[GoalStatus, ...] | None = None
+    percent_min: Decimal | None = None
+    percent_max: Decimal | None = None
+    today: date | None = None
+
+
+def status_condition(status: GoalStatus, today: date, *, dates_of_goal: bool = False) -> Q:
+    """The SQL form of ``domain.status.status_of``: the row has ``status`` on ``today``.
+
+    The row holds value, target and percent; its start and end dates are its own, or with
+    ``dates_of_goal`` (a contributor goal) those of the goal it belongs to.
+    """
+    if status is GoalStatus.PENDING:
+        dates = Q(start_date__gt=today)
+        values = Q()
+    elif status is GoalStatus.IN_PROGRESS:
+        dates = Q(start_date__lte=today, end_date__gte=today)
+        values = Q()
+    else:
+        dates = Q(start_date__lte=today, end_date__lt=today)
+        # A null percent with a known value means a zero denominator: equal is achieved.
+        zero_denominator = Q(percent__isnull=True, value__isnull=False)
+        if status is GoalStatus.EXCEEDED:
+            values = Q(percent__gt=HUNDRED) | (zero_denominator & ~Q(value=F("target")))
+        elif status is GoalStatus.ACHIEVED:
+            values = Q(percent=HUNDRED) | (zero_denominator & Q(value=F("target")))
+        else:
+            values = Q(percent__lt=HUNDRED) | Q(percent__isnull=True, value__isnull=True)
+    if dates_of_goal:
+        # A subquery rather than a join keeps value/target/percent unambiguous.
+        dates = Q(goal_id__in=Subquery(Goal.filter(dates).values("id")))
+    return dates & values
+
+
+def visible_goals(account_id: int, viewer: User, reach: Reach) -> QuerySet[Goal]:
+    """Goals of the viewer's account that the viewer created or that have a contributor within
+    their reach; none without a paid seat (admins always see)."""
+    goals = Goal.filter(account_id=account_id)
+    if not can_view_goals(viewer):
+        return goals.filter(NOTHING)
+    if reach.everyone:
+        return goals
+    reached = ContributorGoal.filter(account_id=account_id).filter(
+        Q(user_id__in=sorted(reach.user_ids)) | Q(team_id__in=sorted(reach.team_ids))
+    )
+    return goals.filter(Q(created_by_id=viewer.id) | Q(id__in=Subquery(reached.values("goal_id"))))
+
+
+def goal_condition(criteria: GoalCriteria) -> Q:
+    condition = Q()
+    if criteria.date_from is not None:
+        condition &= Q(end_date__gte=criteria.date_from)
+    if criteria.date_to is not None:
+        condition &= Q(start_date__lte=criteria.date_to)
+    if criteria.pipeline_ids is not None:
+        sharing = GoalPipeline.filter(pipeline_id__in=criteria.pipeline_ids)
+        condition &= Q(id__in=Subquery(sharing.values("goal_id")))
+    if criteria.milestone_periods is not None:
+        condition &= Q(milestone_period__in=criteria.milestone_periods)
+    if criteria.categories is not None:
+        condition &= Q(category__in=criteria.categories)
+    if criteria.types is not None:
+        condition &= Q(type__in=criteria.types)
+    if criteria.search:
+        condition &= Q(name__icontains=criteria.search)
+    return condition
+
+
+def contributor_condition(account_id: int, criteria: ContributorCriteria) -> Q:
+    condition = Q()
+    if criteria.user_ids is not None or criteria.team_ids is not None:
+        who = NOTHING
+        if criteria.user_ids is not None:
+            who |= Q(user_id__in=criteria.user_ids)
+        if criteria.team_ids is not None:
+            members = TeamMembership.filter(account_id=account_id, team_id__in=criteria.team_ids)
+            who |= Q(team_id__in=criteria.team_ids)
+            who |= Q(user_id__in=Subquery(members.values("user_id")))
+        condition &= who
+    if criteria.statuses is not None:
+        if criteria.today is None:
+            raise ValueError("filtering by status needs today's date")
+        by_status = NOTHING
+        for status in criteria.statuses:
+            by_status |= status_condition(status, criteria.today, dates_of_goal=True)
+        condition &= by_status
+    if criteria.percent_min is not None:
+        condition &= Q(percent__gte=criteria.percent_min)
+    if criteria.percent_max is not None:
+        condition &= Q(percent__lte=criteria.percent_max)
+    return condition
+
+
+def matching_contributor_goals(
+    account_id: int, criteria: ContributorCriteria | None
+) -> QuerySet[ContributorGoal]:
+    contributor_goals = ContributorGoal.filter(account_id=account_id)
+    if criteria is None:
+        return contributor_goals
+    return contributor_goals.filter(contributor_condition(account_id, criteria))
+
+
+def filter_goals(
+    goals: QuerySet[Goal],
+    account_id: int,
+    criteria: GoalCriteria | None,
+    contributors: ContributorCriteria | None,
+) -> QuerySet[Goal]:
+    """Goals matching the goal-level criteria with at least one contributor goal matching the
+    contributor-level ones."""
+    if criteria is not None:
+        goals = goals.filter(goal_condition(criteria))
+    if contributors is not None:
+        matching_cg = matching_contributor_goals(account_id, contributors)
+        goals = goals.filter(id__in=Subquery(matching_cg.values("goal_id")))
+    return goals
+
+
+_ORDER_COLUMNS = {
+    GoalOrderField.NAME: "name",
+    GoalOrderField.START_DATE: "start_date",
+    GoalOrderField.END_DATE: "end_date",
+    GoalOrderField.CREATED_AT: "created_at",
+}
+
+
+def order_goals(goals: QuerySet[Goal], field: GoalOrderField, descending: bool) -> QuerySet[Goal]:
+    """A total order: ties break by id. Progress (the goal's percent) puts nulls last both ways."""
+    sign = "-" if descending else ""
+    if field is GoalOrderField.PROGRESS:
+        # Text flags: PostgreSQL cannot type an integer parameter inside CASE.
+        unknown = Case(When(percent__isnull=True, then="1"), default="0")
+        goals = goals.annotate(percent_unknown=unknown)
+        return goals.order_by("percent_unknown", f"{sign}percent", f"{sign}id")
+    return goals.order_by(f"{sign}{_ORDER_COLUMNS[field]}", f"{sign}id")
+
+
+SortValue = str | date | datetime | Decimal | None
+
+
+def sort_value(goal: Goal, field: GoalOrderField) -> SortValue:
+    """The value ``goal`` is ordered by, to resume a list after it."""
+    if field is GoalOrderField.PROGRESS:
+        return goal.percent
+    value: SortValue = getattr(goal, _ORDER_COLUMNS[field])
+    return value
+
+
+def after_position(field: GoalOrderField, descending: bool, value: SortValue, goal_id: int) -> Q:
+    """The goals that come after (value, goal_id) in ``order_goals``'s order (keyset paging)."""
+    further = "lt" if descending else "gt"
+    column = "percent" if field is GoalOrderField.PROGRESS else _ORDER_COLUMNS[field]
+    later_id: dict[str, Any] = {f"id__{further}": goal_id}
+    beyond: dict[str, Any] = {f"{column}__{further}": value}
+    tie: dict[str, Any] = {column: value}
+    if field is not GoalOrderField.PROGRESS:
+        return Q(**beyond) | Q(**tie, **later_id)
+    if value is None:  # among the trailing nulls
+        return Q(percent__isnull=True, **later_id)
+    return Q(**beyond) | Q(**tie, **later_id) | Q(percent__isnull=True)
