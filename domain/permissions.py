@@ -2,6 +2,7 @@
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from enum import IntEnum
 
 from domain.enums import GoalPermission, Seat
 from domain.models import TeamMembership, User
@@ -52,3 +53,41 @@ def can_edit_goals(user: User) -> bool:
 
 def all_within_reach(reach: Reach, contributors: Iterable[tuple[int | None, int | None]]) -> bool:
     return all(reach.has_contributor(u, t) for u, t in contributors)
+
+
+class GoalAccess(IntEnum):
+    """What a user may do with one goal; each level includes the ones below it."""
+
+    NONE = 0
+    VIEW = 1
+    EDIT = 2
+
+
+def goal_access(
+    user: User,
+    reach: Reach,
+    *,
+    created_by_id: int | None,
+    contributors: Iterable[tuple[int | None, int | None]],
+) -> GoalAccess:
+    """VIEW: a PAID seat (admins always), and the user created the goal or reaches one of its
+    contributors. EDIT (also refresh and delete): a PAID seat and every contributor in reach."""
+    if not can_view_goals(user):
+        return GoalAccess.NONE
+    in_reach = [reach.has_contributor(u, t) for u, t in contributors]
+    if created_by_id != user.id and not any(in_reach):
+        return GoalAccess.NONE
+    if can_edit_goals(user) and all(in_reach):
+        return GoalAccess.EDIT
+    return GoalAccess.VIEW
+
+
+def can_remove_contributor(
+    user: User, reach: Reach, access: GoalAccess, user_id: int | None, team_id: int | None
+) -> bool:
+    """Deleting one contributor goal of a visible goal needs only that contributor in reach."""
+    return (
+        access >= GoalAccess.VIEW
+        and can_edit_goals(user)
+        and reach.has_contributor(user_id, team_id)
+    )
