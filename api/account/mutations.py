@@ -1,8 +1,77 @@
+"""Account settings and API tokens."""
+
+from typing import Any
+
 import strawberry
+
+from api.account.inputs import CreateApiTokenInput, UpdateAccountSettingsInput
+from api.account.types import (
+    Account,
+    ApiToken,
+    CreateApiTokenPayload,
+    RevokeApiTokenPayload,
+    UpdateAccountSettingsPayload,
+)
+from api.common.types import user_errors
+from api.context import Info
+from api.ids import from_global_id
+from domain import account as account_rules
+
+
+def _given(value: Any) -> Any:
+    return account_rules.KEEP if value is strawberry.UNSET else value
 
 
 @strawberry.type
 class AccountMutation:
-    @strawberry.mutation
-    def noop(self) -> bool:
-        return True
+    @strawberry.mutation(description="Change the account's settings (admins only).")
+    async def update_account_settings(
+        self, info: Info, input: UpdateAccountSettingsInput
+    ) -> UpdateAccountSettingsPayload:
+        change = account_rules.SettingsChange(
+            name=_given(input.name),
+            timezone=_given(input.timezone),
+            fiscal_year_start_month=_given(input.fiscal_year_start_month),
+            currency=_given(input.currency),
+            webhook_url=_given(input.webhook_url),
+            webhook_secret=_given(input.webhook_secret),
+            refresh_hour=_given(input.refresh_hour),
+        )
+        settings = info.context.request.app.state.settings
+        updated, errors = await account_rules.update_account_settings(
+            info.context.viewer, change, allow_private_webhook=settings.webhook_allow_private
+        )
+        if updated is None:
+            return UpdateAccountSettingsPayload(account=None, user_errors=user_errors(errors))
+        info.context.viewer.account = updated
+        info.context.forget_loaded()
+        return UpdateAccountSettingsPayload(account=Account(row=updated), user_errors=[])
+
+    @strawberry.mutation(
+        description="A new API token for you, or as an admin for another user of the account."
+    )
+    async def create_api_token(
+        self, info: Info, input: CreateApiTokenInput
+    ) -> CreateApiTokenPayload:
+        user_id = None
+        if input.user_id is not None:
+            user_id = from_global_id(input.user_id, "User") or 0
+        result = await account_rules.create_api_token(
+            info.context.viewer, name=input.name, user_id=user_id
+        )
+        if isinstance(result, list):
+            return CreateApiTokenPayload(
+                token=None, api_token=None, user_errors=user_errors(result)
+            )
+        token, row = result
+        return CreateApiTokenPayload(token=token, api_token=ApiToken(row=row), user_errors=[])
+
+    @strawberry.mutation(
+        description="Revoke one of your tokens, or as an admin any token of the account."
+    )
+    async def revoke_api_token(self, info: Info, id: strawberry.ID) -> RevokeApiTokenPayload:
+        token_id = from_global_id(id, "ApiToken")
+        errors = await account_rules.revoke_api_token(info.context.viewer, token_id)
+        if errors:
+            return RevokeApiTokenPayload(revoked_id=None, user_errors=user_errors(errors))
+        return RevokeApiTokenPayload(revoked_id=id, user_errors=[])

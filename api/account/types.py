@@ -1,10 +1,18 @@
-"""The account (tenant) as a GraphQL type."""
+"""The account (tenant) and its API tokens as GraphQL types."""
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from api.common.types import UserError
 from api.context import Info
+from api.directory import loaders
 from api.ids import to_global_id
 from domain import models as m
+
+if TYPE_CHECKING:
+    from api.directory.types import User
 
 
 @strawberry.type
@@ -38,3 +46,56 @@ class Account:
     @strawberry.field(description="Local hour (0-23) of the daily progress refresh.")
     def refresh_hour(self) -> int | None:
         return self.row.refresh_hour
+
+
+@strawberry.type(description="An API token; its secret value is shown only once, at creation.")
+class ApiToken:
+    row: strawberry.Private[m.ApiToken]
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return to_global_id("ApiToken", self.row.id)
+
+    @strawberry.field
+    def name(self) -> str:
+        return self.row.name
+
+    @strawberry.field
+    def created_at(self) -> datetime:
+        return self.row.created_at
+
+    @strawberry.field(description="Precise to about a minute.")
+    def last_used_at(self) -> datetime | None:
+        return self.row.last_used_at
+
+    @strawberry.field
+    def revoked_at(self) -> datetime | None:
+        return self.row.revoked_at
+
+    @strawberry.field(description="Whom the token authenticates.")
+    async def user(self, info: Info) -> Annotated["User", strawberry.lazy("api.directory.types")]:
+        from api.directory.types import User
+
+        row = await info.context.loader(loaders.load_users).load(self.row.user_id)
+        return User(row=row)
+
+
+@strawberry.type
+class UpdateAccountSettingsPayload:
+    account: Account | None = strawberry.field(description="Null when nothing was changed.")
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class CreateApiTokenPayload:
+    token: str | None = strawberry.field(
+        description="The secret to send as `Authorization: Bearer <token>`; shown only here."
+    )
+    api_token: ApiToken | None
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class RevokeApiTokenPayload:
+    revoked_id: strawberry.ID | None
+    user_errors: list[UserError]

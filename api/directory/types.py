@@ -4,6 +4,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from api.common.types import UserError
 from api.context import Info
 from api.directory import loaders
 from api.ids import to_global_id
@@ -12,6 +13,7 @@ from domain import models as m
 
 if TYPE_CHECKING:
     from api.account.types import Account
+    from api.notifications.types import NotificationConnection
 
 Seat = strawberry.enum(enums.Seat, name="Seat")
 GoalPermission = strawberry.enum(enums.GoalPermission, name="GoalPermission")
@@ -111,3 +113,26 @@ class User:
         from api.account.types import Account
 
         return Account(row=info.context.account)
+
+    @strawberry.field(
+        description="The user's in-app notifications, newest first: only for the user "
+        "themselves (null for anyone else)."
+    )
+    async def notifications(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        unread_only: bool | None = False,
+    ) -> Annotated["NotificationConnection", strawberry.lazy("api.notifications.types")] | None:
+        from api.notifications.queries import notifications_of
+
+        return await notifications_of(info, self.row, first, after, unread_only)
+
+
+@strawberry.type(description="What a batch upsert applied and what it refused.")
+class UpsertPayload:
+    upserted_count: int = strawberry.field(
+        description="Items created or updated; 0 when anything was refused without allowPartial."
+    )
+    user_errors: list[UserError]

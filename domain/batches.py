@@ -1,0 +1,178 @@
+"""What every batch upsert shares: the admin gate, the size cap, per-item error collection.
+
+A batch either applies completely or not at all, unless the caller allows a partial apply,
+in which case the items without errors go through and the others are reported.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from domain.errors import ErrorCode, Errors, UserError
+from domain.models import User
+
+MAX_ITEMS = 1000
+MAX_EXTERNAL_ID = 200
+MAX_NAME = 200
+ITEMS_PATH = ("input", "items")
+
+
+@dataclass(frozen=True, slots=True)
+class BatchOutcome:
+    upserted_count: int
+    errors: list[UserError]
+
+
+@dataclass
+class ItemErrors:
+    """Errors of a batch, remembering which items they disqualify."""
+
+    errors: Errors = field(default_factory=Errors)
+    bad: set[int] = field(default_factory=set)
+
+    def add(self, index: int, field_name: str | Iterable[str | int], code: ErrorCode, message: str):
+        names = [field_name] if isinstance(field_name, str) else list(field_name)
+        self.errors.add((*ITEMS_PATH, index, *names), code, message)
+        self.bad.add(index)
+
+    def good(self, count: int) -> list[int]:
+        return [i for i in range(count) if i not in self.bad]
+
+    def outcome(self, applied: int) -> BatchOutcome:
+        return BatchOutcome(upserted_count=applied, errors=list(self.errors.items))
+
+
+def refuse_batch(actor: User, count: int) -> BatchOutcome | None:
+    """The outcome of a batch refused as a whole (not an admin, empty, too big), else None."""
+    errors = Errors()
+    if not actor.is_admin:
+        errors.add(("input",), ErrorCode.FORBIDDEN, "Only account admins may sync the directory.")
+    elif count == 0:
+        errors.add(ITEMS_PATH, ErrorCode.INVALID, "Send at least one item.")
+    elif count > MAX_ITEMS:
+        errors.add(
+            ITEMS_PATH, ErrorCode.TOO_MANY, f"Send at most {MAX_ITEMS} items per call ({count})."
+        )
+    return BatchOutcome(upserted_count=0, errors=list(errors.items)) if errors else None
+
+
+def lookup_keys(values: Iterable[str], max_length: int = MAX_EXTERNAL_ID) -> set[str]:
+    """The values worth looking up: longer ones match no row (and the ORM refuses them)."""
+    return {v for v in values if len(v) <= max_length}
+
+
+def should_apply(problems: ItemErrors, allow_partial: bool) -> bool:
+    return allow_partial or not problems.bad
+
+
+def check_external_ids(problems: ItemErrors, external_ids: list[str]) -> None:
+    """Each item needs its own external id: present, bounded, once per batch."""
+    seen: dict[str, int] = {}
+    for index, external_id in enumerate(external_ids):
+        if not external_id.strip():
+            problems.add(index, "externalId", ErrorCode.REQUIRED, "The external id is empty.")
+        elif len(external_id) > MAX_EXTERNAL_ID:
+            problems.add(
+                index,
+                "externalId",
+                ErrorCode.INVALID,
+                f"The external id is longer than {MAX_EXTERNAL_ID} characters.",
+            )
+        elif external_id in seen:
+            problems.add(
+                index,
+                "externalId",
+                ErrorCode.DUPLICATE,
+                f"The external id {external_id!r} is also item {seen[external_id]}.",
+            )
+        else:
+            seen[external_id] = index
+
+
+def check_reference(
+    problems: ItemErrors,
+    index: int,
+    field_name: str | Iterable[str | int],
+    external_id: str,
+    what: str,
+) -> bool:
+    """A reference by external id must be a plausible key before it is looked up."""
+    if not external_id.strip():
+        problems.add(index, field_name, ErrorCode.REQUIRED, f"Name the {what} by its external id.")
+        return False
+    if len(external_id) > MAX_EXTERNAL_ID:
+        problems.add(index, field_name, ErrorCode.NOT_FOUND, f"No {what} has this external id.")
+        return False
+    return True
+
+
+def clean_name(problems: ItemErrors, index: int, name: str) -> str:
+    trimmed = name.strip()
+    if not trimmed:
+        problems.add(index, "name", ErrorCode.REQUIRED, "The name is empty.")
+    elif len(trimmed) > MAX_NAME:
+        problems.add(
+            index, "name", ErrorCode.INVALID, f"The name is longer than {MAX_NAME} characters."
+        )
+    return trimmed
+
+
+def to_utc(
+    problems: ItemErrors, index: int, field_name: str, value: datetime | None
+) -> datetime | None:
+    """Timestamps must carry their offset: a naive one would be read in an unknown zone."""
+    if value is None:
+        return None
+    if value.tzinfo is None or value.utcoffset() is None:
+        problems.add(
+            index,
+            field_name,
+            ErrorCode.INVALID,
+            "Give the timestamp with its UTC offset, e.g. 2026-03-02T09:00:00+01:00.",
+        )
+        return None
+    return value.astimezone(UTC)
+
+
+def check_not_before(
+    problems: ItemErrors,
+    index: int,
+    field_name: str,
+    value: datetime | None,
+    start: datetime | None,
+    start_name: str,
+) -> None:
+    if value is not None and start is not None and value < start:
+        problems.add(index, field_name, ErrorCode.INVALID, f"{field_name} is before {start_name}.")
+
+
+def check_amount(
+    problems: ItemErrors,
+    index: int,
+    field_name: str,
+    value: Decimal,
+    *,
+    places: int = 4,
+    integer_digits: int = 16,
+) -> Decimal | None:
+    """A finite, non-negative decimal that the column stores exactly."""
+    if not value.is_finite():
+        problems.add(index, field_name, ErrorCode.INVALID, "The amount must be a finite number.")
+        return None
+    if value < 0:
+        problems.add(index, field_name, ErrorCode.INVALID, "The amount must not be negative.")
+        return None
+    if value >= Decimal(10) ** integer_digits:
+        problems.add(index, field_name, ErrorCode.INVALID, "The amount is too large.")
+        return None
+    exponent = int(value.as_tuple().exponent)  # finite, so an int
+    if exponent < -places and value != value.quantize(Decimal(1).scaleb(-places)):
+        problems.add(
+            index,
+            field_name,
+            ErrorCode.INVALID,
+            f"The amount has more than {places} decimal places.",
+        )
+        return None
+    return value

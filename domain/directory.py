@@ -1,0 +1,370 @@
+"""The directory (users, teams, pipelines): listings and batch upserts by external id.
+
+Upserts are set-based: the rows a batch touches are read in one query, the batch is written
+with one INSERT ... ON CONFLICT (account, external id) DO UPDATE, and a team batch replaces
+memberships with one DELETE and one INSERT, whatever the batch size.
+"""
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
+from tortoise.functions import Lower
+from tortoise.transactions import in_transaction
+
+from domain.batches import (
+    BatchOutcome,
+    ItemErrors,
+    check_external_ids,
+    check_reference,
+    clean_name,
+    lookup_keys,
+    refuse_batch,
+    should_apply,
+)
+from domain.enums import GoalPermission, ObjectType, Seat
+from domain.errors import ErrorCode
+from domain.models import Pipeline, Team, TeamMembership, User
+
+DIRECTORY_KEY = ("account_id", "external_id")
+MAX_EMAIL = 320
+# Deliberately loose: one @, no spaces, a dotted domain. Deliverability is the CRM's concern.
+EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
+T = TypeVar("T")
+
+
+# ---------------------------------------------------------------- listings
+
+
+async def list_users(account_id: int, *, offset: int, limit: int) -> tuple[list[User], int]:
+    """A page of the account's users by name then id (one row more, to tell if more follow)."""
+    query = User.filter(account_id=account_id)
+    rows = await query.order_by("name", "id").offset(offset).limit(limit + 1)
+    return rows, await query.count()
+
+
+async def list_teams(account_id: int, *, offset: int, limit: int) -> tuple[list[Team], int]:
+    query = Team.filter(account_id=account_id)
+    rows = await query.order_by("name", "id").offset(offset).limit(limit + 1)
+    return rows, await query.count()
+
+
+async def list_pipelines(account_id: int) -> list[Pipeline]:
+    return await Pipeline.filter(account_id=account_id).order_by("name", "id")
+
+
+# ---------------------------------------------------------------- users
+
+
+@dataclass(frozen=True, slots=True)
+class UserItem:
+    """One user of a sync. A field left None keeps the stored value (a new user: the default)."""
+
+    external_id: str
+    email: str
+    name: str
+    seat: Seat | None = None
+    goal_permission: GoalPermission | None = None
+    is_admin: bool | None = None
+    active: bool | None = None
+
+
+def _clean_email(problems: ItemErrors, index: int, email: str) -> str:
+    cleaned = email.strip().lower()
+    if not cleaned:
+        problems.add(index, "email", ErrorCode.REQUIRED, "The email address is empty.")
+    elif len(cleaned) > MAX_EMAIL:
+        problems.add(
+            index, "email", ErrorCode.INVALID, f"The email is longer than {MAX_EMAIL} characters."
+        )
+    elif not EMAIL.match(cleaned):
+        problems.add(index, "email", ErrorCode.INVALID, f"{email!r} is not an email address.")
+    return cleaned
+
+
+def _match_existing(
+    items: Sequence[UserItem], emails: list[str], existing: list[User], problems: ItemErrors
+) -> dict[int, User]:
+    """The stored user each item updates: by external id, or a user without one by email.
+
+    Linking by email lets a user created before the first sync (the bootstrap admin) be
+    adopted by the CRM's record instead of colliding with it.
+    """
+    by_external_id = {u.external_id: u for u in existing if u.external_id is not None}
+    unlinked_by_email = {u.email.lower(): u for u in existing if u.external_id is None}
+    targets: dict[int, User] = {}
+    for index, item in enumerate(items):
+        if index in problems.bad:
+            continue
+        found = by_external_id.get(item.external_id) or unlinked_by_email.pop(emails[index], None)
+        if found is not None:
+            targets[index] = found
+    return targets
+
+
+Holder = tuple[str, int]  # ("user", stored user id) or ("item", batch index)
+
+
+def _email_clash(
+    good: list[int], emails: list[str], targets: dict[int, User], existing: list[User]
+) -> tuple[int, Holder] | None:
+    """The first item whose email someone else would also have after the batch, and that one.
+
+    Users the batch rewrites give their stored email up, so two users may swap addresses.
+    """
+    rewritten = {targets[i].id for i in good if i in targets}
+    holders: dict[str, Holder] = {
+        u.email.lower(): ("user", u.id) for u in existing if u.id not in rewritten
+    }
+    for index in good:
+        me: Holder = ("user", targets[index].id) if index in targets else ("item", index)
+        holder = holders.setdefault(emails[index], me)
+        if holder != me:
+            return index, holder
+    return None
+
+
+async def upsert_users(
+    actor: User, items: Sequence[UserItem], *, allow_partial: bool = False
+) -> BatchOutcome:
+    refused = refuse_batch(actor, len(items))
+    if refused:
+        return refused
+    account_id = actor.account_id
+    problems = ItemErrors()
+    check_external_ids(problems, [item.external_id for item in items])
+    emails = [_clean_email(problems, i, item.email) for i, item in enumerate(items)]
+    names = [clean_name(problems, i, item.name) for i, item in enumerate(items)]
+
+    existing = await (
+        User.annotate(email_lower=Lower("email"))
+        .filter(account_id=account_id)
+        .filter(
+            Q(external_id__in=lookup_keys(item.external_id for item in items))
+            | Q(email_lower__in=lookup_keys(emails, MAX_EMAIL))
+        )
+    )
+    targets = _match_existing(items, emails, existing, problems)
+    for index, target in targets.items():
+        item = items[index]
+        if target.id == actor.id and (item.is_admin is False or item.active is False):
+            field_name = "isAdmin" if item.is_admin is False else "active"
+            problems.add(
+                index,
+                field_name,
+                ErrorCode.INVALID,
+                "You cannot remove your own admin rights or deactivate yourself.",
+            )
+    while clash := _email_clash(problems.good(len(items)), emails, targets, existing):
+        index, (kind, number) = clash
+        holder = f"item {number}" if kind == "item" else "another user of the account"
+        problems.add(
+            index, "email", ErrorCode.DUPLICATE, f"{emails[index]!r} is also the email of {holder}."
+        )
+    if not should_apply(problems, allow_partial):
+        return problems.outcome(0)
+
+    good = problems.good(len(items))
+    rows: list[User] = []
+    for index in good:
+        item, previous = items[index], targets.get(index)
+        rows.append(
+            User(
+                account_id=account_id,
+                external_id=item.external_id,
+                email=emails[index],
+                name=names[index],
+                seat=_keep(item.seat, previous.seat if previous else None, Seat.PAID),
+                goal_permission=_keep(
+                    item.goal_permission,
+                    previous.goal_permission if previous else None,
+                    GoalPermission.OWN,
+                ),
+                is_admin=_keep(item.is_admin, previous.is_admin if previous else None, False),
+                active=_keep(item.active, previous.active if previous else None, True),
+            )
+        )
+    to_link: list[User] = []
+    for index in good:
+        stored = targets.get(index)
+        if stored is not None and stored.external_id is None:
+            stored.external_id = items[index].external_id
+            to_link.append(stored)
+    # Unique emails are checked row by row: park the addresses that another item takes over,
+    # so that users may swap addresses within one batch.
+    claimed = {emails[i] for i in good}
+    to_vacate = [
+        targets[i]
+        for i in good
+        if i in targets
+        and targets[i].email.lower() != emails[i]
+        and targets[i].email.lower() in claimed
+    ]
+    try:
+        async with in_transaction():
+            if to_link:
+                await User.bulk_update(to_link, fields=["external_id"])
+            if to_vacate:
+                for user in to_vacate:
+                    user.email = f"{user.id}@vacated.invalid"
+                await User.bulk_update(to_vacate, fields=["email"])
+            await User.bulk_create(
+                rows,
+                on_conflict=DIRECTORY_KEY,
+                update_fields=("email", "name", "seat", "goal_permission", "is_admin", "active"),
+            )
+    except IntegrityError:
+        return _concurrent_change()
+    return problems.outcome(len(rows))
+
+
+def _keep(given: T | None, stored: T | None, default: T) -> T:
+    if given is not None:
+        return given
+    return stored if stored is not None else default
+
+
+def _concurrent_change() -> BatchOutcome:
+    problems = ItemErrors()
+    problems.errors.add(
+        ("input", "items"),
+        ErrorCode.DUPLICATE,
+        "Another change to the same users landed meanwhile; nothing was applied. Send it again.",
+    )
+    return problems.outcome(0)
+
+
+# ---------------------------------------------------------------- teams
+
+
+@dataclass(frozen=True, slots=True)
+class TeamItem:
+    """One team of a sync. ``member_external_ids`` replaces the membership; None keeps it."""
+
+    external_id: str
+    name: str
+    member_external_ids: Sequence[str] | None = None
+
+
+async def upsert_teams(
+    actor: User, items: Sequence[TeamItem], *, allow_partial: bool = False
+) -> BatchOutcome:
+    refused = refuse_batch(actor, len(items))
+    if refused:
+        return refused
+    account_id = actor.account_id
+    problems = ItemErrors()
+    check_external_ids(problems, [item.external_id for item in items])
+    names = [clean_name(problems, i, item.name) for i, item in enumerate(items)]
+    wanted = {m for item in items for m in item.member_external_ids or ()}
+    user_ids = dict(
+        await User.filter(account_id=account_id, external_id__in=lookup_keys(wanted)).values_list(
+            "external_id", "id"
+        )
+    )
+    members: dict[int, set[int]] = {}
+    for index, item in enumerate(items):
+        if item.member_external_ids is None:
+            continue
+        members[index] = set()
+        for position, member in enumerate(item.member_external_ids):
+            path = ("memberExternalIds", position)
+            if not check_reference(problems, index, path, member, "user"):
+                continue
+            if member not in user_ids:
+                problems.add(
+                    index,
+                    path,
+                    ErrorCode.NOT_FOUND,
+                    f"No user of the account has the external id {member!r}.",
+                )
+                continue
+            members[index].add(user_ids[member])
+    if not should_apply(problems, allow_partial):
+        return problems.outcome(0)
+
+    good = problems.good(len(items))
+    rows = [
+        Team(account_id=account_id, external_id=items[i].external_id, name=names[i]) for i in good
+    ]
+    replaced = [i for i in good if i in members]
+    async with in_transaction():
+        await Team.bulk_create(rows, on_conflict=DIRECTORY_KEY, update_fields=("name",))
+        if replaced:
+            team_ids = dict(
+                await Team.filter(
+                    account_id=account_id,
+                    external_id__in=[items[i].external_id for i in replaced],
+                ).values_list("external_id", "id")
+            )
+            await TeamMembership.filter(
+                account_id=account_id, team_id__in=list(team_ids.values())
+            ).delete()
+            await TeamMembership.bulk_create(
+                [
+                    TeamMembership(
+                        account_id=account_id,
+                        team_id=team_ids[items[i].external_id],
+                        user_id=user_id,
+                    )
+                    for i in replaced
+                    for user_id in sorted(members[i])
+                ]
+            )
+    return problems.outcome(len(rows))
+
+
+# ---------------------------------------------------------------- pipelines
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineItem:
+    external_id: str
+    object_type: ObjectType
+    name: str
+
+
+async def upsert_pipelines(
+    actor: User, items: Sequence[PipelineItem], *, allow_partial: bool = False
+) -> BatchOutcome:
+    refused = refuse_batch(actor, len(items))
+    if refused:
+        return refused
+    account_id = actor.account_id
+    problems = ItemErrors()
+    check_external_ids(problems, [item.external_id for item in items])
+    names = [clean_name(problems, i, item.name) for i, item in enumerate(items)]
+    stored_types = dict(
+        await Pipeline.filter(
+            account_id=account_id,
+            external_id__in=lookup_keys(item.external_id for item in items),
+        ).values_list("external_id", "object_type")
+    )
+    for index, item in enumerate(items):
+        stored = stored_types.get(item.external_id)
+        if stored is not None and ObjectType(stored) != item.object_type:
+            # Goals and records already point at it as a pipeline of the stored kind.
+            problems.add(
+                index,
+                "objectType",
+                ErrorCode.IMMUTABLE,
+                f"Pipeline {item.external_id!r} holds {ObjectType(stored).lower()}s; "
+                "its object type cannot change.",
+            )
+    if not should_apply(problems, allow_partial):
+        return problems.outcome(0)
+    rows = [
+        Pipeline(
+            account_id=account_id,
+            external_id=items[i].external_id,
+            object_type=items[i].object_type,
+            name=names[i],
+        )
+        for i in problems.good(len(items))
+    ]
+    async with in_transaction():
+        await Pipeline.bulk_create(rows, on_conflict=DIRECTORY_KEY, update_fields=("name",))
+    return problems.outcome(len(rows))

@@ -1,0 +1,248 @@
+"""CRM records (tickets, deals, engagements) upserted in batches by the account's external ids.
+
+Set-based: the owners and pipelines a batch names are looked up in one query each and the
+batch is written with one INSERT ... ON CONFLICT (account, external id) DO UPDATE, so a
+thousand items cost the same few statements as one.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from tortoise.models import Model
+from tortoise.transactions import in_transaction
+
+from domain.batches import (
+    BatchOutcome,
+    ItemErrors,
+    check_amount,
+    check_external_ids,
+    check_not_before,
+    check_reference,
+    lookup_keys,
+    refuse_batch,
+    should_apply,
+    to_utc,
+)
+from domain.enums import EngagementKind, ObjectType
+from domain.errors import ErrorCode
+from domain.models import Deal, Engagement, Pipeline, Ticket, User
+
+RECORD_KEY = ("account_id", "external_id")
+
+
+@dataclass(frozen=True, slots=True)
+class TicketItem:
+    external_id: str
+    pipeline_external_id: str
+    owner_external_id: str
+    created_at: datetime
+    first_responded_at: datetime | None = None
+    closed_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DealItem:
+    external_id: str
+    pipeline_external_id: str
+    owner_external_id: str
+    amount: Decimal
+    created_at: datetime
+    closed_won_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EngagementItem:
+    external_id: str
+    kind: EngagementKind
+    owner_external_id: str
+    occurred_at: datetime
+
+
+class _References:
+    """The owners and pipelines a batch names, fetched once, resolved per item."""
+
+    def __init__(
+        self, owners: dict[str, int], pipelines: dict[str, tuple[int, ObjectType]]
+    ) -> None:
+        self.owners = owners
+        self.pipelines = pipelines
+
+    @classmethod
+    async def load(
+        cls, account_id: int, owner_ids: Sequence[str], pipeline_ids: Sequence[str] = ()
+    ) -> "_References":
+        owners = dict(
+            await User.filter(
+                account_id=account_id, external_id__in=lookup_keys(owner_ids)
+            ).values_list("external_id", "id")
+        )
+        pipelines: dict[str, tuple[int, ObjectType]] = {}
+        if pipeline_ids:
+            for external_id, pk, object_type in await Pipeline.filter(
+                account_id=account_id, external_id__in=lookup_keys(pipeline_ids)
+            ).values_list("external_id", "id", "object_type"):
+                pipelines[external_id] = (pk, ObjectType(object_type))
+        return cls(owners, pipelines)
+
+    def owner(self, problems: ItemErrors, index: int, external_id: str) -> int | None:
+        if not check_reference(problems, index, "ownerExternalId", external_id, "user"):
+            return None
+        owner_id = self.owners.get(external_id)
+        if owner_id is None:
+            problems.add(
+                index,
+                "ownerExternalId",
+                ErrorCode.NOT_FOUND,
+                f"No user of the account has the external id {external_id!r}.",
+            )
+        return owner_id
+
+    def pipeline(
+        self, problems: ItemErrors, index: int, external_id: str, object_type: ObjectType
+    ) -> int | None:
+        field_name = "pipelineExternalId"
+        if not check_reference(problems, index, field_name, external_id, "pipeline"):
+            return None
+        found = self.pipelines.get(external_id)
+        if found is None:
+            problems.add(
+                index,
+                field_name,
+                ErrorCode.NOT_FOUND,
+                f"No pipeline of the account has the external id {external_id!r}.",
+            )
+            return None
+        pipeline_id, actual_type = found
+        if actual_type != object_type:
+            problems.add(
+                index,
+                field_name,
+                ErrorCode.INVALID,
+                f"Pipeline {external_id!r} holds {actual_type.lower()}s, "
+                f"not {object_type.lower()}s.",
+            )
+            return None
+        return pipeline_id
+
+
+async def _write(model: type[Model], rows: Sequence[Model], update_fields: Sequence[str]) -> None:
+    if not rows:
+        return
+    async with in_transaction():
+        await model.bulk_create(rows, on_conflict=RECORD_KEY, update_fields=update_fields)
+
+
+async def upsert_tickets(
+    actor: User, items: Sequence[TicketItem], *, allow_partial: bool = False
+) -> BatchOutcome:
+    refused = refuse_batch(actor, len(items))
+    if refused:
+        return refused
+    account_id = actor.account_id
+    problems = ItemErrors()
+    check_external_ids(problems, [item.external_id for item in items])
+    refs = await _References.load(
+        account_id,
+        [item.owner_external_id for item in items],
+        [item.pipeline_external_id for item in items],
+    )
+    rows: list[Ticket] = []
+    for index, item in enumerate(items):
+        pipeline_id = refs.pipeline(problems, index, item.pipeline_external_id, ObjectType.TICKET)
+        owner_id = refs.owner(problems, index, item.owner_external_id)
+        created_at = to_utc(problems, index, "createdAt", item.created_at)
+        responded_at = to_utc(problems, index, "firstRespondedAt", item.first_responded_at)
+        closed_at = to_utc(problems, index, "closedAt", item.closed_at)
+        check_not_before(problems, index, "firstRespondedAt", responded_at, created_at, "createdAt")
+        check_not_before(problems, index, "closedAt", closed_at, created_at, "createdAt")
+        if index not in problems.bad:
+            rows.append(
+                Ticket(
+                    account_id=account_id,
+                    external_id=item.external_id,
+                    pipeline_id=pipeline_id,
+                    owner_id=owner_id,
+                    created_at=created_at,
+                    first_responded_at=responded_at,
+                    closed_at=closed_at,
+                )
+            )
+    if not should_apply(problems, allow_partial):
+        return problems.outcome(0)
+    await _write(
+        Ticket,
+        rows,
+        ("pipeline_id", "owner_id", "created_at", "first_responded_at", "closed_at"),
+    )
+    return problems.outcome(len(rows))
+
+
+async def upsert_deals(
+    actor: User, items: Sequence[DealItem], *, allow_partial: bool = False
+) -> BatchOutcome:
+    refused = refuse_batch(actor, len(items))
+    if refused:
+        return refused
+    account_id = actor.account_id
+    problems = ItemErrors()
+    check_external_ids(problems, [item.external_id for item in items])
+    refs = await _References.load(
+        account_id,
+        [item.owner_external_id for item in items],
+        [item.pipeline_external_id for item in items],
+    )
+    rows: list[Deal] = []
+    for index, item in enumerate(items):
+        pipeline_id = refs.pipeline(problems, index, item.pipeline_external_id, ObjectType.DEAL)
+        owner_id = refs.owner(problems, index, item.owner_external_id)
+        amount = check_amount(problems, index, "amount", item.amount)
+        created_at = to_utc(problems, index, "createdAt", item.created_at)
+        closed_won_at = to_utc(problems, index, "closedWonAt", item.closed_won_at)
+        if index not in problems.bad:
+            rows.append(
+                Deal(
+                    account_id=account_id,
+                    external_id=item.external_id,
+                    pipeline_id=pipeline_id,
+                    owner_id=owner_id,
+                    amount=amount,
+                    created_at=created_at,
+                    closed_won_at=closed_won_at,
+                )
+            )
+    if not should_apply(problems, allow_partial):
+        return problems.outcome(0)
+    await _write(Deal, rows, ("pipeline_id", "owner_id", "amount", "created_at", "closed_won_at"))
+    return problems.outcome(len(rows))
+
+
+async def upsert_engagements(
+    actor: User, items: Sequence[EngagementItem], *, allow_partial: bool = False
+) -> BatchOutcome:
+    refused = refuse_batch(actor, len(items))
+    if refused:
+        return refused
+    account_id = actor.account_id
+    problems = ItemErrors()
+    check_external_ids(problems, [item.external_id for item in items])
+    refs = await _References.load(account_id, [item.owner_external_id for item in items])
+    rows: list[Engagement] = []
+    for index, item in enumerate(items):
+        owner_id = refs.owner(problems, index, item.owner_external_id)
+        occurred_at = to_utc(problems, index, "occurredAt", item.occurred_at)
+        if index not in problems.bad:
+            rows.append(
+                Engagement(
+                    account_id=account_id,
+                    external_id=item.external_id,
+                    kind=item.kind,
+                    owner_id=owner_id,
+                    occurred_at=occurred_at,
+                )
+            )
+    if not should_apply(problems, allow_partial):
+        return problems.outcome(0)
+    await _write(Engagement, rows, ("kind", "owner_id", "occurred_at"))
+    return problems.outcome(len(rows))
