@@ -1,47 +1,377 @@
-"""Progress of goals: roll-ups after target edits (and, later, the set-based refresh)."""
+"""Progress of goals: the refresh that computes milestone values from the records, freezes them
+after their end, rolls them up to contributor goals and goals, records the day's snapshot and
+the outcomes that notifications announce; and the roll-up alone, after target edits."""
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
 
-from domain.enums import AVERAGE_TYPES, higher_is_better
-from domain.models import ContributorGoal, Goal, Milestone
+from tortoise.transactions import in_transaction
+
+from domain import notifications
+from domain.enums import AVERAGE_TYPES, GoalStatus, GoalType, higher_is_better
+from domain.milestone_values import METRIC_OF, Metric, WindowSpan, compute_milestone_values
+from domain.models import Account, Goal
+from domain.notifications import Outcome
 from domain.rollup import Level, MilestoneNumbers, contributor_level, goal_level
+from domain.settings import get_settings
+from domain.sql import (
+    Params,
+    bulk_update,
+    bulk_upsert,
+    connection,
+    is_postgres,
+    quantize4,
+    to_date,
+    to_decimal,
+)
+from domain.status import percent_of_target, status_of
+from domain.windows import Buckets, is_frozen, local_date, milestone_window, refresh_due
+
+
+@dataclass(slots=True)
+class RefreshResult:
+    account_id: int
+    local_date: date
+    milestones_computed: int = 0
+    milestones_changed: int = 0
+    milestones_finalized: int = 0
+    contributor_goals: int = 0
+    outcomes: list[Outcome] = field(default_factory=list)
+    notification_ids: list[int] = field(default_factory=list)
+
+
+ZERO = Decimal(0)
+
+
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name or "UTC")
+
+
+def _now(now: datetime | None) -> datetime:
+    # Rows are stamped with this instant; both backends keep it to the microsecond, in UTC.
+    return (now or datetime.now(UTC)).astimezone(UTC)
+
+
+async def refresh_account(
+    account_id: int,
+    *,
+    now: datetime | None = None,
+    goal_ids: Sequence[int] | None = None,
+) -> RefreshResult:
+    """Recompute the live milestones of an account (or of ``goal_ids`` only), in one
+    transaction; announce what became final once it has committed.
+
+    A full refresh also records the local date as the account's last refresh, which is what the
+    daily schedule checks; re-running it the same day recomputes and overwrites that day's
+    snapshot, so it is safe to repeat.
+    """
+    now = _now(now)
+    goal_ids = None if goal_ids is None else sorted(set(goal_ids))
+    account = await Account.get(id=account_id)
+    tz = _zone(account.timezone)
+    today = local_date(now, tz)
+    result = RefreshResult(account_id=account_id, local_date=today)
+    if goal_ids is not None and not goal_ids:
+        return result
+    async with in_transaction():
+        conn = connection()
+        if is_postgres(conn):
+            # One refresh of an account at a time: a second waits and then sees the first's
+            # frozen milestones as final.
+            await conn.execute_query(
+                "SELECT id FROM account WHERE id = $1 FOR UPDATE", [account_id]
+            )
+        spans, buckets, metrics = await _live_windows(account_id, goal_ids, tz, now)
+        values = await compute_milestone_values(
+            account_id, goal_ids=goal_ids, spans=spans, buckets=buckets, metrics=metrics, now=now
+        )
+        result.milestones_computed = values.computed
+        result.milestones_changed = values.changed
+        result.milestones_finalized = len(values.finalized_ids)
+        rolled = await _roll_up(
+            account_id,
+            goal_ids,
+            live_only=True,
+            refresh=_RefreshMark(now, today, set(values.finalized_ids)),
+        )
+        result.contributor_goals = rolled.contributor_goals
+        result.outcomes = rolled.outcomes
+        if rolled.outcomes:
+            result.notification_ids = list(
+                await notifications.record_outcomes(account_id, rolled.outcomes)
+            )
+        if goal_ids is None and (
+            account.last_refresh_date is None or account.last_refresh_date < today
+        ):
+            await Account.filter(id=account_id).update(last_refresh_date=today)
+    if result.notification_ids:
+        await notifications.after_commit(result.notification_ids)
+    return result
+
+
+async def refresh_goal(goal_id: int, *, now: datetime | None = None) -> None:
+    """Recompute one goal now, through the same code as the daily refresh."""
+    rows = await Goal.filter(id=goal_id).values("account_id")
+    if not rows:
+        return
+    await refresh_account(rows[0]["account_id"], now=now, goal_ids=[goal_id])
+
+
+async def due_accounts(now: datetime) -> list[tuple[int, date]]:
+    """The accounts whose local refresh hour has come today and that have no refresh for their
+    local date yet, each with that date."""
+    default_hour = get_settings().refresh_hour
+    due: list[tuple[int, date]] = []
+    rows = (
+        await Account.all()
+        .order_by("id")
+        .values_list("id", "timezone", "refresh_hour", "last_refresh_date")
+    )
+    for account_id, timezone, refresh_hour, last_refresh_date in rows:
+        hour = default_hour if refresh_hour is None else refresh_hour
+        day = refresh_due(now, _zone(timezone), hour, last_refresh_date)
+        if day is not None:
+            due.append((account_id, day))
+    return due
 
 
 async def recompute_rollups(goal_ids: Sequence[int]) -> None:
     """Rewrite the stored value, target and percent of these goals and their contributor goals
     from their milestones. Call inside the transaction that changed targets or contributors."""
+    goal_ids = sorted(set(goal_ids))
     if not goal_ids:
         return
-    goals = {g.id: g for g in await Goal.filter(id__in=goal_ids)}
-    contributor_goals = await ContributorGoal.filter(goal_id__in=goal_ids)
-    by_contributor: dict[int, list[MilestoneNumbers]] = defaultdict(list)
-    for target, value, value_sum, value_count, cg_id in await Milestone.filter(
-        contributor_goal_id__in=[c.id for c in contributor_goals]
-    ).values_list("target", "value", "value_sum", "value_count", "contributor_goal_id"):
-        by_contributor[cg_id].append(MilestoneNumbers(target, value, value_sum, value_count))
-    levels: dict[int, list[Level]] = defaultdict(list)
-    for cg in contributor_goals:
-        goal = goals[cg.goal_id]
-        level = contributor_level(
-            by_contributor[cg.id],
-            average=goal.type in AVERAGE_TYPES,
-            higher_is_better=higher_is_better(goal.type),
+    await _roll_up(None, goal_ids, live_only=False, refresh=None)
+
+
+# ---------------------------------------------------------------- the steps
+
+
+async def _live_windows(
+    account_id: int, goal_ids: Sequence[int] | None, tz: ZoneInfo, now: datetime
+) -> tuple[list[WindowSpan], Buckets, set[Metric]]:
+    """The distinct date ranges of the live milestones in scope, as bucket spans."""
+    conn = connection()
+    p = Params(is_postgres(conn))
+    goal_filter = "" if goal_ids is None else f"AND cg.goal_id IN ({p.ids(goal_ids)})"
+    _, rows = await conn.execute_query(
+        "SELECT DISTINCT g.type, m.start_date, m.end_date FROM milestone m "
+        "JOIN contributor_goal cg ON cg.id = m.contributor_goal_id "
+        "JOIN goal g ON g.id = cg.goal_id "
+        f"WHERE cg.account_id = {p(account_id, 'int')} AND NOT m.final {goal_filter}",
+        p.values,
+    )
+    metrics = {METRIC_OF[GoalType(row[0])] for row in rows}
+    dates = sorted({(to_date(row[1]), to_date(row[2])) for row in rows})
+    windows = {d: milestone_window(d[0], d[1], tz) for d in dates}
+    buckets = Buckets.of(windows.values())
+    freeze_hours = get_settings().freeze_after_hours
+    spans = [
+        WindowSpan(
+            start_date=start,
+            end_date=end,
+            first=buckets.span(windows[(start, end)])[0],
+            last=buckets.span(windows[(start, end)])[1],
+            final=is_frozen(end, tz, now, freeze_hours),
         )
-        levels[goal.id].append(level)
-        await ContributorGoal.filter(id=cg.id).update(
-            value=level.value,
-            value_sum=level.value_sum,
-            value_count=level.value_count,
-            target=level.target,
-            percent=level.percent,
+        for start, end in dates
+    ]
+    return spans, buckets, metrics
+
+
+@dataclass(frozen=True, slots=True)
+class _RefreshMark:
+    now: datetime
+    today: date
+    finalized_ids: set[int]
+
+
+@dataclass(slots=True)
+class _Rolled:
+    contributor_goals: int = 0
+    outcomes: list[Outcome] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class _Milestone:
+    id: int
+    index: int
+    start_date: date
+    end_date: date
+    numbers: MilestoneNumbers
+
+
+async def _roll_up(
+    account_id: int | None,
+    goal_ids: Sequence[int] | None,
+    *,
+    live_only: bool,
+    refresh: _RefreshMark | None,
+) -> _Rolled:
+    """Contributor goals from their milestones, goals from their contributor goals.
+
+    A refresh covers the goals with a contributor goal not yet final (``live_only``), marks
+    contributor goals final, stamps the refresh time, records the day's snapshots and returns
+    the outcomes; a roll-up after target edits only rewrites the numbers.
+    """
+    conn = connection()
+    p = Params(is_postgres(conn))
+    conditions = []
+    if account_id is not None:
+        conditions.append(f"account_id = {p(account_id, 'int')}")
+    if goal_ids is not None:
+        conditions.append(f"goal_id IN ({p.ids(goal_ids)})")
+    if live_only:
+        conditions.append("NOT final")
+    scope = f"SELECT goal_id FROM contributor_goal WHERE {' AND '.join(conditions)}"
+    _, goal_rows = await conn.execute_query(
+        f"SELECT id, type, start_date, end_date FROM goal WHERE id IN ({scope})", p.values
+    )
+    goals = {row[0]: (GoalType(row[1]), to_date(row[2]), to_date(row[3])) for row in goal_rows}
+    if not goals:
+        return _Rolled()
+    _, rows = await conn.execute_query(
+        "SELECT cg.goal_id, cg.id, cg.final, m.target, m.value, m.value_sum, m.value_count, "
+        "m.final FROM milestone m JOIN contributor_goal cg ON cg.id = m.contributor_goal_id "
+        f"WHERE cg.goal_id IN ({scope}) "
+        'ORDER BY cg.goal_id, cg.id, m."index"',
+        p.values,
+    )
+    # A refresh reads every milestone of an account: keep this loop lean (asyncpg already
+    # gives Decimals; SQLite gives text).
+    dec = (lambda x: x) if p.postgres else to_decimal
+    contributors: dict[int, dict[int, list[MilestoneNumbers]]] = defaultdict(dict)
+    was_final: dict[int, bool] = {}
+    all_final: dict[int, bool] = {}
+    for goal_id, cg_id, cg_final, target, value, vsum, vcount, final in rows:
+        of_cg = contributors[goal_id].get(cg_id)
+        if of_cg is None:
+            of_cg = contributors[goal_id][cg_id] = []
+            was_final[cg_id] = bool(cg_final)
+            all_final[cg_id] = True
+        of_cg.append(MilestoneNumbers(dec(target) or ZERO, dec(value), dec(vsum), vcount))
+        if not final:
+            all_final[cg_id] = False
+    finalized = await _finalized_milestones(refresh.finalized_ids if refresh else set())
+
+    rolled = _Rolled()
+    cg_rows: list[list[object]] = []
+    goal_rows_out: list[list[object]] = []
+    snapshots: list[list[object]] = []
+    for goal_id, by_cg in contributors.items():
+        goal_type, goal_start, goal_end = goals[goal_id]
+        average = goal_type in AVERAGE_TYPES
+        better = higher_is_better(goal_type)
+        levels: list[Level] = []
+        for cg_id, milestones in by_cg.items():
+            level = contributor_level(milestones, average=average, higher_is_better=better)
+            levels.append(level)
+            numbers: list[object] = [
+                cg_id,
+                quantize4(level.value),
+                quantize4(level.value_sum),
+                level.value_count,
+                quantize4(level.target),
+                level.percent,
+            ]
+            if refresh is None:
+                cg_rows.append(numbers)
+                continue
+            final = all_final[cg_id]
+            cg_rows.append([*numbers, final, refresh.now])
+            if was_final[cg_id]:
+                continue
+            rolled.contributor_goals += 1
+            snapshots.append([cg_id, refresh.today, quantize4(level.value), level.percent])
+            rolled.outcomes.extend(
+                _milestone_outcome(cg_id, m, better, refresh.today)
+                for m in finalized.get(cg_id, [])
+            )
+            if final:
+                status = status_of(
+                    start_date=goal_start,
+                    end_date=goal_end,
+                    today=refresh.today,
+                    value=level.value,
+                    target=level.target,
+                    percent=level.percent,
+                )
+                rolled.outcomes.append(Outcome(cg_id, None, status))
+        level = goal_level(levels, average=average, higher_is_better=better)
+        goal_numbers: list[object] = [
+            goal_id,
+            quantize4(level.value),
+            quantize4(level.target),
+            level.percent,
+        ]
+        goal_rows_out.append(goal_numbers if refresh is None else [*goal_numbers, refresh.now])
+
+    cg_columns = [
+        ("value", "numeric"),
+        ("value_sum", "numeric"),
+        ("value_count", "bigint"),
+        ("target", "numeric"),
+        ("percent", "numeric"),
+    ]
+    goal_columns = [("value", "numeric"), ("target", "numeric"), ("percent", "numeric")]
+    if refresh is not None:
+        cg_columns += [("final", "bool"), ("refreshed_at", "timestamptz")]
+        goal_columns += [("refreshed_at", "timestamptz")]
+    await bulk_update("contributor_goal", ("id", "int"), cg_columns, cg_rows)
+    await bulk_update("goal", ("id", "int"), goal_columns, goal_rows_out)
+    await bulk_upsert(
+        "progress_snapshot",
+        ("contributor_goal_id", "date"),
+        [
+            ("contributor_goal_id", "int"),
+            ("date", "date"),
+            ("value", "numeric"),
+            ("percent", "numeric"),
+        ],
+        snapshots,
+    )
+    return rolled
+
+
+async def _finalized_milestones(ids: set[int]) -> dict[int, list[_Milestone]]:
+    """The milestones this refresh froze, by contributor goal, in order."""
+    if not ids:
+        return {}
+    conn = connection()
+    p = Params(is_postgres(conn))
+    _, rows = await conn.execute_query(
+        'SELECT contributor_goal_id, id, "index", start_date, end_date, target, value, '
+        f"value_sum, value_count FROM milestone WHERE id IN ({p.ids(sorted(ids))}) "
+        'ORDER BY contributor_goal_id, "index"',
+        p.values,
+    )
+    found: dict[int, list[_Milestone]] = defaultdict(list)
+    for cg_id, m_id, index, start, end, target, value, vsum, vcount in rows:
+        numbers = MilestoneNumbers(
+            to_decimal(target) or Decimal(0), to_decimal(value), to_decimal(vsum), vcount
         )
-    for goal in goals.values():
-        level = goal_level(
-            levels[goal.id],
-            average=goal.type in AVERAGE_TYPES,
-            higher_is_better=higher_is_better(goal.type),
-        )
-        await Goal.filter(id=goal.id).update(
-            value=level.value, target=level.target, percent=level.percent
-        )
+        found[cg_id].append(_Milestone(m_id, index, to_date(start), to_date(end), numbers))
+    return found
+
+
+def _milestone_outcome(cg_id: int, milestone: _Milestone, better: bool, today: date) -> Outcome:
+    numbers = milestone.numbers
+    value = numbers.value
+    if numbers.value_count is not None:
+        # Percent from the unrounded average.
+        total = numbers.value_sum or Decimal(0)
+        value = total / numbers.value_count if numbers.value_count else None
+    percent = percent_of_target(value, numbers.target, better)
+    status: GoalStatus = status_of(
+        start_date=milestone.start_date,
+        end_date=milestone.end_date,
+        today=today,
+        value=value,
+        target=numbers.target,
+        percent=percent,
+    )
+    return Outcome(cg_id, milestone.index, status)
