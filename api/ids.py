@@ -1,28 +1,17 @@
-"""Opaque global ids: base64 of "<Type>:<pk>". A wrong type decodes to None, like an unknown id."""
-
-import base64
-import binascii
+"""Global ids as GraphQL IDs. A wrong type decodes to None, like an unknown id."""
 
 import strawberry
 
+from domain.global_ids import decode_global_id, encode_global_id
+
 
 def to_global_id(type_name: str, pk: int) -> strawberry.ID:
-    return strawberry.ID(base64.urlsafe_b64encode(f"{type_name}:{pk}".encode()).decode())
+    return strawberry.ID(encode_global_id(type_name, pk))
 
 
 def from_global_id(global_id: str, type_name: str) -> int | None:
-    """The primary key behind ``global_id`` when it names a ``type_name``, else None."""
-    if not isinstance(global_id, str) or len(global_id) > 100:
-        return None
-    try:
-        decoded = base64.urlsafe_b64decode(global_id.encode() + b"=" * (-len(global_id) % 4))
-        kind, _, pk = decoded.decode().partition(":")
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        return None
-    if kind != type_name or not pk.isdigit() or len(pk) > 18:
-        return None
-    return int(pk)
+    return decode_global_id(global_id, type_name)
 
 
 def from_global_ids(global_ids: list[str], type_name: str) -> list[int | None]:
-    return [from_global_id(gid, type_name) for gid in global_ids]
+    return [decode_global_id(gid, type_name) for gid in global_ids]

@@ -288,6 +288,8 @@ class Notification(Model):
     attempts = fields.IntField(default=0)
     last_error = fields.TextField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
+    # When a delivery last claimed the row; a SENDING claim this old was lost with its worker.
+    claimed_at = fields.DatetimeField(null=True)
     sent_at = fields.DatetimeField(null=True)
     read_at = fields.DatetimeField(null=True)
 

@@ -1,0 +1,116 @@
+"""Notifications as GraphQL types: the viewer's in-app messages, and deliveries that failed."""
+
+import datetime
+
+import strawberry
+
+from api.common.types import Connection
+from api.context import Info
+from api.directory import loaders as directory_loaders
+from api.directory.types import User
+from api.goals.types import Goal, NotificationKind
+from api.ids import to_global_id
+from api.notifications.loaders import load_visible_goals
+from domain import enums
+from domain import models as m
+from domain.notification_messages import summary
+
+NotificationChannel = strawberry.enum(enums.Channel, name="NotificationChannel")
+DeliveryState = strawberry.enum(enums.DeliveryState, name="DeliveryState")
+
+
+async def _goal(info: Info, row: m.Notification) -> Goal | None:
+    if row.goal_id is None:
+        return None
+    reach = await info.context.reach()
+    key = (row.goal_id, info.context.viewer, reach)
+    goal = await info.context.loader(load_visible_goals).load(key)
+    return Goal(row=goal) if goal is not None else None
+
+
+@strawberry.type(description="A message to the viewer about one of their goals.")
+class Notification:
+    row: strawberry.Private[m.Notification]
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return to_global_id("Notification", self.row.id)
+
+    @strawberry.field
+    def kind(self) -> NotificationKind:
+        return enums.NotificationKind(self.row.kind)
+
+    @strawberry.field
+    def created_at(self) -> datetime.datetime:
+        return self.row.created_at
+
+    @strawberry.field
+    def read_at(self) -> datetime.datetime | None:
+        return self.row.read_at
+
+    @strawberry.field(description="One sentence naming the goal, milestone, value and target.")
+    def message(self) -> str:
+        return summary(self.row.kind, self.row.payload)
+
+    @strawberry.field(description="The milestone (from 0) the message is about, if any.")
+    def milestone_index(self) -> int | None:
+        return self.row.milestone_index
+
+    @strawberry.field(description="Null when the goal was deleted or the viewer cannot see it.")
+    async def goal(self, info: Info) -> Goal | None:
+        return await _goal(info, self.row)
+
+
+@strawberry.type(description="A notification the service gave up delivering.")
+class NotificationDelivery:
+    row: strawberry.Private[m.Notification]
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return to_global_id("Notification", self.row.id)
+
+    @strawberry.field
+    def kind(self) -> NotificationKind:
+        return enums.NotificationKind(self.row.kind)
+
+    @strawberry.field
+    def channel(self) -> NotificationChannel:
+        return enums.Channel(self.row.channel)
+
+    @strawberry.field
+    def state(self) -> DeliveryState:
+        return enums.DeliveryState(self.row.state)
+
+    @strawberry.field
+    def attempts(self) -> int:
+        return self.row.attempts
+
+    @strawberry.field
+    def last_error(self) -> str | None:
+        return self.row.last_error
+
+    @strawberry.field
+    def created_at(self) -> datetime.datetime:
+        return self.row.created_at
+
+    @strawberry.field
+    def message(self) -> str:
+        return summary(self.row.kind, self.row.payload)
+
+    @strawberry.field
+    def milestone_index(self) -> int | None:
+        return self.row.milestone_index
+
+    @strawberry.field
+    async def recipient(self, info: Info) -> User | None:
+        user = await info.context.loader(directory_loaders.load_users).load(self.row.recipient_id)
+        return User(row=user) if user is not None else None
+
+    @strawberry.field
+    async def goal(self, info: Info) -> Goal | None:
+        return await _goal(info, self.row)
+
+
+@strawberry.type(description="A page of the viewer's notifications.")
+class NotificationConnection(Connection[Notification]):
+    """Named, so that the User type can refer to it lazily without an import cycle."""

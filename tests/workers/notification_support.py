@@ -1,0 +1,182 @@
+"""Real parts for delivery tests: an SMTP server (aiosmtpd) and an HTTP receiver (uvicorn) on
+loopback, arq workers in burst mode, and the API's dispatcher on the Redis of conftest.py."""
+
+import asyncio
+import email
+import email.policy
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from typing import Any
+
+import pytest
+import uvicorn
+from aiosmtpd.smtp import SMTP, Envelope, Session
+from arq.connections import RedisSettings
+from arq.worker import Worker
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from domain.notifications import install_dispatcher
+from domain.settings import Settings
+from workers import delivery
+from workers.dispatch import ArqDispatcher
+
+
+@pytest.fixture
+async def dispatcher(redis_url: str) -> AsyncIterator[ArqDispatcher]:
+    """What the API process installs: new outbox rows are queued on Redis after the commit."""
+    arq_dispatcher = ArqDispatcher(redis_url)
+    previous = install_dispatcher(arq_dispatcher)
+    try:
+        yield arq_dispatcher
+    finally:
+        install_dispatcher(previous)
+        await arq_dispatcher.close()
+
+
+# ---------------------------------------------------------------- SMTP
+
+
+@dataclass
+class Inbox:
+    port: int = 0
+    messages: list[EmailMessage] = field(default_factory=list)
+    # Answers DATA with ``refusal`` this many times before accepting.
+    refuse_next: int = 0
+    refusal: str = "451 4.3.0 Mailbox busy, try again later"
+    attempts: int = 0
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        self.attempts += 1
+        if self.refuse_next > 0:
+            self.refuse_next -= 1
+            return self.refusal
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        self.messages.append(message)  # type: ignore[arg-type]
+        return "250 OK"
+
+    def to(self) -> list[str]:
+        return sorted(str(m["To"]) for m in self.messages)
+
+
+@pytest.fixture
+async def smtp_inbox() -> AsyncIterator[Inbox]:
+    inbox = Inbox()
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(
+        lambda: SMTP(inbox, hostname="mail.goals.test"), "127.0.0.1", 0
+    )
+    inbox.port = server.sockets[0].getsockname()[1]
+    try:
+        yield inbox
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+# ---------------------------------------------------------------- HTTP
+
+
+@dataclass
+class Received:
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass
+class Receiver:
+    port: int = 0
+    requests: list[Received] = field(default_factory=list)
+    # Status codes to answer with, in order; 200 once they run out.
+    statuses: list[int] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/hook"
+
+    async def handle(self, request: Request) -> Response:
+        self.requests.append(
+            Received(request.url.path, dict(request.headers), await request.body())
+        )
+        status = self.statuses.pop(0) if self.statuses else 200
+        if 300 <= status < 400:
+            return Response(status_code=status, headers={"Location": "/elsewhere"})
+        return Response(status_code=status)
+
+
+@pytest.fixture
+async def webhook_receiver() -> AsyncIterator[Receiver]:
+    receiver = Receiver()
+    app = Starlette(
+        routes=[
+            Route("/hook", receiver.handle, methods=["POST"]),
+            Route("/elsewhere", receiver.handle, methods=["GET", "POST"]),
+        ]
+    )
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    receiver.port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    while not server.started:  # noqa: ASYNC110 - uvicorn offers no event to wait on
+        await asyncio.sleep(0.01)
+    try:
+        yield receiver
+    finally:
+        server.should_exit = True
+        await task
+        sock.close()
+
+
+# ---------------------------------------------------------------- workers
+
+
+def delivery_settings(**overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "database_url": "unused",
+        "smtp_host": None,
+        "webhook_allow_private": True,
+        "delivery_max_attempts": 4,
+        "public_url": "https://goals.example.com",
+        "mail_from": "goals@example.com",
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+def worker_ctx(settings: Settings) -> dict[str, Any]:
+    """A short backoff keeps retries within a test's seconds."""
+    return {"settings": settings, "delivery_backoff_seconds": 0.05}
+
+
+async def run_workers(redis_url: str, settings: Settings, *, count: int = 1) -> None:
+    """``count`` arq workers draining the queue together, in burst mode (they stop when it is
+    empty, deferred retries included)."""
+    workers = [
+        Worker(
+            functions=delivery.FUNCTIONS,
+            redis_settings=RedisSettings.from_dsn(redis_url),
+            burst=True,
+            poll_delay=0.02,
+            handle_signals=False,
+            ctx=worker_ctx(settings),
+            max_jobs=8,
+        )
+        for _ in range(count)
+    ]
+    try:
+        await asyncio.wait_for(asyncio.gather(*(w.main() for w in workers)), timeout=30)
+    finally:
+        for worker in workers:
+            await worker.close()
+
+
+async def arq_pool(redis_url: str) -> Any:
+    from arq.connections import create_pool
+
+    return await create_pool(RedisSettings.from_dsn(redis_url))

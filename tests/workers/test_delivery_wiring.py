@@ -1,0 +1,53 @@
+"""The processes hand notifications over: the API queues them on Redis after the commit, and
+the worker settings run the delivery job and the sweep."""
+# Fixtures are imported from the support module; pytest finds them by name.
+# ruff: noqa: F811
+
+import httpx
+
+from api.app import create_app
+from domain.enums import Channel
+from domain.models import Notification
+from domain.notifications import install_dispatcher
+from domain.settings import Settings
+from tests.helpers import make_tenant
+from tests.notification_helpers import create_goal
+from tests.workers.notification_support import (  # noqa: F401
+    Inbox,
+    arq_pool,
+    delivery_settings,
+    run_workers,
+    smtp_inbox,
+)
+from workers.dispatch import delivery_job_id
+
+
+async def test_the_api_process_queues_new_notifications_on_redis(db, redis_url, smtp_inbox: Inbox):
+    app = create_app(Settings(database_url="unused", redis_url=redis_url), manage_db=False)
+    tenant = await make_tenant()
+    await tenant.add_user("ana")
+    previous = install_dispatcher(None)
+    try:
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://goals.test") as http:
+                await create_goal(
+                    http,
+                    tenant.admin_token,
+                    user_ids=[tenant.users["ana"].id],
+                    notify=["GOAL_ASSIGNED"],
+                )
+    finally:
+        install_dispatcher(previous)
+
+    [row] = await Notification.filter(channel=Channel.EMAIL)
+    pool = await arq_pool(redis_url)
+    try:
+        queued = [job.job_id for job in await pool.queued_jobs()]
+    finally:
+        await pool.aclose()
+    assert queued == [delivery_job_id(row.id)]
+    await run_workers(
+        redis_url, delivery_settings(smtp_host="127.0.0.1", smtp_port=smtp_inbox.port)
+    )
+    assert smtp_inbox.to() == ["Ana <ana@acme.test>"]

@@ -1,0 +1,91 @@
+"""Hands new outbox rows to arq: one job per row, with a job id that makes a second enqueue of
+the same row (the sweep, a repeated commit hook) a no-op while the first is still queued."""
+
+import asyncio
+import dataclasses
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import structlog
+from arq.connections import ArqRedis, RedisSettings, create_pool
+
+from domain.notifications import install_dispatcher
+
+log = structlog.get_logger("goals.dispatch")
+
+DELIVER_JOB = "deliver_notification"
+ENQUEUE_TIMEOUT_SECONDS = 3.0
+
+
+def delivery_job_id(notification_id: int) -> str:
+    return f"notification:{notification_id}"
+
+
+async def enqueue_deliveries(redis: ArqRedis, notification_ids: Sequence[int]) -> int:
+    """Queue one delivery per row; returns how many were not queued already."""
+    queued = 0
+    for notification_id in notification_ids:
+        job = await redis.enqueue_job(
+            DELIVER_JOB, notification_id, _job_id=delivery_job_id(notification_id)
+        )
+        queued += job is not None
+    return queued
+
+
+def install_worker_dispatcher(ctx: dict[str, Any]) -> None:
+    """For a worker's on_startup: jobs that write notifications queue them on its own Redis."""
+    redis: ArqRedis = ctx["redis"]
+
+    async def dispatch(notification_ids: Sequence[int]) -> None:
+        await enqueue_deliveries(redis, notification_ids)
+
+    install_dispatcher(dispatch)
+
+
+class ArqDispatcher:
+    """The API's dispatcher: an arq pool made on first use. While Redis is unreachable it gives
+    up fast (a mutation must not wait for Redis) and tries again after ``retry_after``; the rows
+    stay PENDING for the sweep meanwhile."""
+
+    def __init__(self, redis_url: str, *, retry_after: float = 5.0) -> None:
+        self.redis_settings = dataclasses.replace(
+            RedisSettings.from_dsn(redis_url), conn_timeout=1, conn_retries=0
+        )
+        self.retry_after = retry_after
+        self._pool: ArqRedis | None = None
+        self._failed_at: float | None = None
+        self._lock = asyncio.Lock()
+
+    async def _get_pool(self) -> ArqRedis | None:
+        async with self._lock:
+            if self._pool is not None:
+                return self._pool
+            failed_at = self._failed_at
+            if failed_at is not None and time.monotonic() - failed_at < self.retry_after:
+                return None
+            try:
+                self._pool = await create_pool(self.redis_settings)
+            except Exception as error:  # noqa: BLE001 - any failure: leave it to the sweep
+                self._failed_at = time.monotonic()
+                log.warning("redis unreachable; notifications wait for the sweep", error=str(error))
+                return None
+            self._failed_at = None
+            return self._pool
+
+    async def __call__(self, notification_ids: Sequence[int]) -> None:
+        pool = await self._get_pool()
+        if pool is None:
+            return
+        try:
+            async with asyncio.timeout(ENQUEUE_TIMEOUT_SECONDS):
+                await enqueue_deliveries(pool, notification_ids)
+        except Exception as error:  # noqa: BLE001
+            self._failed_at = time.monotonic()
+            await self.close()
+            log.warning("notifications not queued; the sweep will", error=repr(error))
+
+    async def close(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            await pool.aclose()
