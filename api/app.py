@@ -8,21 +8,34 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 from strawberry.asgi import GraphQL
 from tortoise import connections
 
 from api.auth import RequireToken
 from api.context import Context
+from api.graphiql import ASSETS_DIR, ASSETS_PATH, graphiql_html
 from api.observability import RequestIdMiddleware, configure_logging, metrics
 from api.schema import build_schema
 from domain.db import close_db, init_db
+from domain.notifications import install_dispatcher
 from domain.settings import Settings, get_settings
+from workers.dispatch import ArqDispatcher
 
 
 class GoalsGraphQL(GraphQL[Context, None]):
+    @property
+    def graphql_ide_html(self) -> str:
+        return GRAPHIQL_HTML
+
     async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
-        return Context(request=request, response=response, viewer=request.scope["state"]["viewer"])
+        # Only the GraphiQL page passes RequireToken without a viewer, and it runs no operation.
+        viewer = request.scope.get("state", {}).get("viewer")
+        return Context(request=request, response=response, viewer=viewer)
+
+
+GRAPHIQL_HTML = graphiql_html()
 
 
 async def healthz(_: Request) -> Response:
@@ -64,9 +77,15 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         if manage_db:
             await init_db(settings.database_url)
+        # Without Redis, new notifications wait in the outbox for a worker's sweep.
+        dispatcher = ArqDispatcher(settings.redis_url) if settings.redis_url else None
+        previous_dispatcher = install_dispatcher(dispatcher) if dispatcher else None
         try:
             yield
         finally:
+            if dispatcher is not None:
+                install_dispatcher(previous_dispatcher)
+                await dispatcher.close()
             if manage_db:
                 await close_db()
 
@@ -76,6 +95,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics),
+            Mount(ASSETS_PATH, StaticFiles(directory=ASSETS_DIR), name="graphiql-assets"),
         ],
         middleware=[Middleware(RequestIdMiddleware)],
         lifespan=lifespan,

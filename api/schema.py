@@ -18,13 +18,26 @@ from strawberry.types import ExecutionContext
 from api.account.mutations import AccountMutation
 from api.account.queries import AccountQuery
 from api.common.errors import should_mask_error
+from api.directory.mutations import DirectoryMutation
+from api.directory.queries import DirectoryQuery
+from api.goals.mutations import GoalMutation
+from api.goals.queries import GoalQuery
+from api.notifications.mutations import NotificationMutation
+from api.notifications.queries import NotificationQuery
 from api.observability import request_id_var
+from api.records.mutations import RecordMutation
 from domain.settings import Settings, get_settings
 
 log = structlog.get_logger("api")
 
-QUERIES: tuple[type, ...] = (AccountQuery,)
-MUTATIONS: tuple[type, ...] = (AccountMutation,)
+QUERIES: tuple[type, ...] = (AccountQuery, DirectoryQuery, GoalQuery, NotificationQuery)
+MUTATIONS: tuple[type, ...] = (
+    AccountMutation,
+    DirectoryMutation,
+    RecordMutation,
+    GoalMutation,
+    NotificationMutation,
+)
 
 
 class GoalsSchema(strawberry.Schema):
