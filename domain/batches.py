@@ -4,10 +4,13 @@ A batch either applies completely or not at all, unless the caller allows a part
 in which case the items without errors go through and the others are reported.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
+
+from tortoise.models import Model
+from tortoise.transactions import in_transaction
 
 from domain.errors import ErrorCode, Errors, UserError
 from domain.models import User
@@ -16,6 +19,8 @@ MAX_ITEMS = 1000
 MAX_EXTERNAL_ID = 200
 MAX_NAME = 200
 ITEMS_PATH = ("input", "items")
+# Synced rows are unique per account by the CRM's external id; upserts conflict on it.
+EXTERNAL_KEY = ("account_id", "external_id")
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +60,33 @@ def refuse_batch(actor: User, count: int) -> BatchOutcome | None:
             ITEMS_PATH, ErrorCode.TOO_MANY, f"Send at most {MAX_ITEMS} items per call ({count})."
         )
     return BatchOutcome(upserted_count=0, errors=list(errors.items)) if errors else None
+
+
+def start_batch(actor: User, external_ids: list[str]) -> ItemErrors | BatchOutcome:
+    """The errors of a batch, its external ids checked; or the outcome of a batch refused whole."""
+    refused = refuse_batch(actor, len(external_ids))
+    if refused:
+        return refused
+    problems = ItemErrors()
+    check_external_ids(problems, external_ids)
+    return problems
+
+
+async def write_batch(
+    problems: ItemErrors,
+    allow_partial: bool,
+    model: type[Model],
+    rows: Sequence[Model],
+    update_fields: Sequence[str],
+) -> BatchOutcome:
+    """Upserts the rows of the valid items in one statement, unless the invalid ones hold the
+    batch back."""
+    if not should_apply(problems, allow_partial):
+        return problems.outcome(0)
+    if rows:
+        async with in_transaction():
+            await model.bulk_create(rows, on_conflict=EXTERNAL_KEY, update_fields=update_fields)
+    return problems.outcome(len(rows))
 
 
 def lookup_keys(values: Iterable[str], max_length: int = MAX_EXTERNAL_ID) -> set[str]:
@@ -105,6 +137,36 @@ def check_reference(
         problems.add(index, field_name, ErrorCode.NOT_FOUND, f"No {what} has this external id.")
         return False
     return True
+
+
+async def user_ids_by_external_id(account_id: int, external_ids: Iterable[str]) -> dict[str, int]:
+    """The account's users among these external ids, by external id."""
+    return dict(
+        await User.filter(
+            account_id=account_id, external_id__in=lookup_keys(external_ids)
+        ).values_list("external_id", "id")
+    )
+
+
+def find_user(
+    problems: ItemErrors,
+    index: int,
+    field_name: str | Iterable[str | int],
+    external_id: str,
+    user_ids: dict[str, int],
+) -> int | None:
+    """The id of the user an item names by external id, looked up in ``user_ids``."""
+    if not check_reference(problems, index, field_name, external_id, "user"):
+        return None
+    user_id = user_ids.get(external_id)
+    if user_id is None:
+        problems.add(
+            index,
+            field_name,
+            ErrorCode.NOT_FOUND,
+            f"No user of the account has the external id {external_id!r}.",
+        )
+    return user_id
 
 
 def clean_name(problems: ItemErrors, index: int, name: str) -> str:

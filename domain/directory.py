@@ -16,20 +16,21 @@ from tortoise.functions import Lower
 from tortoise.transactions import in_transaction
 
 from domain.batches import (
+    EXTERNAL_KEY,
     BatchOutcome,
     ItemErrors,
-    check_external_ids,
-    check_reference,
     clean_name,
+    find_user,
     lookup_keys,
-    refuse_batch,
     should_apply,
+    start_batch,
+    user_ids_by_external_id,
+    write_batch,
 )
 from domain.enums import GoalPermission, ObjectType, Seat
 from domain.errors import ErrorCode
 from domain.models import Pipeline, Team, TeamMembership, User
 
-DIRECTORY_KEY = ("account_id", "external_id")
 MAX_EMAIL = 320
 # Deliberately loose: one @, no spaces, a dotted domain. Deliverability is the CRM's concern.
 EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
@@ -130,12 +131,10 @@ def _email_clash(
 async def upsert_users(
     actor: User, items: Sequence[UserItem], *, allow_partial: bool = False
 ) -> BatchOutcome:
-    refused = refuse_batch(actor, len(items))
-    if refused:
-        return refused
+    problems = start_batch(actor, [item.external_id for item in items])
+    if isinstance(problems, BatchOutcome):
+        return problems
     account_id = actor.account_id
-    problems = ItemErrors()
-    check_external_ids(problems, [item.external_id for item in items])
     emails = [_clean_email(problems, i, item.email) for i, item in enumerate(items)]
     names = [clean_name(problems, i, item.name) for i, item in enumerate(items)]
 
@@ -213,7 +212,7 @@ async def upsert_users(
                 await User.bulk_update(to_vacate, fields=["email"])
             await User.bulk_create(
                 rows,
-                on_conflict=DIRECTORY_KEY,
+                on_conflict=EXTERNAL_KEY,
                 update_fields=("email", "name", "seat", "goal_permission", "is_admin", "active"),
             )
     except IntegrityError:
@@ -252,37 +251,22 @@ class TeamItem:
 async def upsert_teams(
     actor: User, items: Sequence[TeamItem], *, allow_partial: bool = False
 ) -> BatchOutcome:
-    refused = refuse_batch(actor, len(items))
-    if refused:
-        return refused
+    problems = start_batch(actor, [item.external_id for item in items])
+    if isinstance(problems, BatchOutcome):
+        return problems
     account_id = actor.account_id
-    problems = ItemErrors()
-    check_external_ids(problems, [item.external_id for item in items])
     names = [clean_name(problems, i, item.name) for i, item in enumerate(items)]
     wanted = {m for item in items for m in item.member_external_ids or ()}
-    user_ids = dict(
-        await User.filter(account_id=account_id, external_id__in=lookup_keys(wanted)).values_list(
-            "external_id", "id"
-        )
-    )
+    user_ids = await user_ids_by_external_id(account_id, wanted)
     members: dict[int, set[int]] = {}
     for index, item in enumerate(items):
         if item.member_external_ids is None:
             continue
         members[index] = set()
         for position, member in enumerate(item.member_external_ids):
-            path = ("memberExternalIds", position)
-            if not check_reference(problems, index, path, member, "user"):
-                continue
-            if member not in user_ids:
-                problems.add(
-                    index,
-                    path,
-                    ErrorCode.NOT_FOUND,
-                    f"No user of the account has the external id {member!r}.",
-                )
-                continue
-            members[index].add(user_ids[member])
+            user_id = find_user(problems, index, ("memberExternalIds", position), member, user_ids)
+            if user_id is not None:
+                members[index].add(user_id)
     if not should_apply(problems, allow_partial):
         return problems.outcome(0)
 
@@ -292,7 +276,7 @@ async def upsert_teams(
     ]
     replaced = [i for i in good if i in members]
     async with in_transaction():
-        await Team.bulk_create(rows, on_conflict=DIRECTORY_KEY, update_fields=("name",))
+        await Team.bulk_create(rows, on_conflict=EXTERNAL_KEY, update_fields=("name",))
         if replaced:
             team_ids = dict(
                 await Team.filter(
@@ -330,12 +314,10 @@ class PipelineItem:
 async def upsert_pipelines(
     actor: User, items: Sequence[PipelineItem], *, allow_partial: bool = False
 ) -> BatchOutcome:
-    refused = refuse_batch(actor, len(items))
-    if refused:
-        return refused
+    problems = start_batch(actor, [item.external_id for item in items])
+    if isinstance(problems, BatchOutcome):
+        return problems
     account_id = actor.account_id
-    problems = ItemErrors()
-    check_external_ids(problems, [item.external_id for item in items])
     names = [clean_name(problems, i, item.name) for i, item in enumerate(items)]
     stored_types = dict(
         await Pipeline.filter(
@@ -354,8 +336,6 @@ async def upsert_pipelines(
                 f"Pipeline {item.external_id!r} holds {ObjectType(stored).lower()}s; "
                 "its object type cannot change.",
             )
-    if not should_apply(problems, allow_partial):
-        return problems.outcome(0)
     rows = [
         Pipeline(
             account_id=account_id,
@@ -365,6 +345,4 @@ async def upsert_pipelines(
         )
         for i in problems.good(len(items))
     ]
-    async with in_transaction():
-        await Pipeline.bulk_create(rows, on_conflict=DIRECTORY_KEY, update_fields=("name",))
-    return problems.outcome(len(rows))
+    return await write_batch(problems, allow_partial, Pipeline, rows, ("name",))

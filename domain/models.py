@@ -1,5 +1,7 @@
 """Tortoise models. Every row belongs to exactly one account."""
 
+from typing import Any, TypedDict
+
 from tortoise import fields
 from tortoise.indexes import Index
 from tortoise.models import Model
@@ -17,10 +19,18 @@ from domain.enums import (
     Seat,
 )
 
+
+class DecimalSize(TypedDict):
+    """The precision of a decimal column, spread into ``fields.DecimalField``."""
+
+    max_digits: int
+    decimal_places: int
+
+
 # Targets and values: exact decimals. Four places keep cents and sub-cent currencies exact.
-MONEY = {"max_digits": 20, "decimal_places": 4}
+MONEY: DecimalSize = {"max_digits": 20, "decimal_places": 4}
 # Sums of seconds or money over many records need more integer digits.
-TOTAL = {"max_digits": 28, "decimal_places": 4}
+TOTAL: DecimalSize = {"max_digits": 28, "decimal_places": 4}
 
 
 class Account(Model):
@@ -41,7 +51,10 @@ class Account(Model):
 
 class User(Model):
     id = fields.IntField(primary_key=True)
-    account = fields.ForeignKeyField("models.Account", related_name="users")
+    account: fields.ForeignKeyRelation["Account"] = fields.ForeignKeyField(
+        "models.Account", related_name="users"
+    )
+    account_id: int
     external_id = fields.CharField(max_length=200, null=True)
     email = fields.CharField(max_length=320)
     name = fields.CharField(max_length=200)
@@ -58,7 +71,10 @@ class User(Model):
 
 class Team(Model):
     id = fields.IntField(primary_key=True)
-    account = fields.ForeignKeyField("models.Account", related_name="teams")
+    account: fields.ForeignKeyRelation["Account"] = fields.ForeignKeyField(
+        "models.Account", related_name="teams"
+    )
+    account_id: int
     external_id = fields.CharField(max_length=200, null=True)
     name = fields.CharField(max_length=200)
     created_at = fields.DatetimeField(auto_now_add=True)
@@ -70,9 +86,18 @@ class Team(Model):
 
 class TeamMembership(Model):
     id = fields.IntField(primary_key=True)
-    account = fields.ForeignKeyField("models.Account", related_name="team_memberships")
-    team = fields.ForeignKeyField("models.Team", related_name="memberships")
-    user = fields.ForeignKeyField("models.User", related_name="memberships")
+    account: fields.ForeignKeyRelation["Account"] = fields.ForeignKeyField(
+        "models.Account", related_name="team_memberships"
+    )
+    account_id: int
+    team: fields.ForeignKeyRelation["Team"] = fields.ForeignKeyField(
+        "models.Team", related_name="memberships"
+    )
+    team_id: int
+    user: fields.ForeignKeyRelation["User"] = fields.ForeignKeyField(
+        "models.User", related_name="memberships"
+    )
+    user_id: int
 
     class Meta:
         table = "team_membership"
@@ -82,7 +107,10 @@ class TeamMembership(Model):
 
 class Pipeline(Model):
     id = fields.IntField(primary_key=True)
-    account = fields.ForeignKeyField("models.Account", related_name="pipelines")
+    account: fields.ForeignKeyRelation["Account"] = fields.ForeignKeyField(
+        "models.Account", related_name="pipelines"
+    )
+    account_id: int
     external_id = fields.CharField(max_length=200)
     object_type = fields.CharEnumField(ObjectType, max_length=8)
     name = fields.CharField(max_length=200)
@@ -94,10 +122,19 @@ class Pipeline(Model):
 
 class Ticket(Model):
     id = fields.BigIntField(primary_key=True)
-    account = fields.ForeignKeyField("models.Account", related_name="tickets")
+    account: fields.ForeignKeyRelation["Account"] = fields.ForeignKeyField(
+        "models.Account", related_name="tickets"
+    )
+    account_id: int
     external_id = fields.CharField(max_length=200)
-    pipeline = fields.ForeignKeyField("models.Pipeline", related_name="tickets")
-    owner = fields.ForeignKeyField("models.User", related_name="tickets")
+    pipeline: fields.ForeignKeyRelation["Pipeline"] = fields.ForeignKeyField(
+        "models.Pipeline", related_name="tickets"
+    )
+    pipeline_id: int
+    owner: fields.ForeignKeyRelation["User"] = fields.ForeignKeyField(
+        "models.User", related_name="tickets"
+    )
+    owner_id: int
     created_at = fields.DatetimeField()
     first_responded_at = fields.DatetimeField(null=True)
     closed_at = fields.DatetimeField(null=True)
@@ -113,10 +150,19 @@ class Ticket(Model):
 
 class Deal(Model):
     id = fields.BigIntField(primary_key=True)
-    account = fields.ForeignKeyField("models.Account", related_name="deals")
+    account: fields.ForeignKeyRelation["Account"] = fields.ForeignKeyField(
+        "models.Account", related_name="deals"
+    )
+    account_id: int
     external_id = fields.CharField(max_length=200)
-    pipeline = fields.ForeignKeyField("models.Pipeline", related_name="deals")
-    owner = fields.ForeignKeyField("models.User", related_name="deals")
+    pipeline: fields.ForeignKeyRelation["Pipeline"] = fields.ForeignKeyField(
+        "models.Pipeline", related_name="deals"
+    )
+    pipeline_id: int
+    owner: fields.ForeignKeyRelation["User"] = fields.ForeignKeyField(
+        "models.User", related_name="deals"
+    )
+    owner_id: int
     amount = fields.DecimalField(**MONEY)
     created_at = fields.DatetimeField()
     closed_won_at = fields.DatetimeField(null=True)
@@ -132,10 +178,16 @@ class Deal(Model):
 
 class Engagement(Model):
     id = fields.BigIntField(primary_key=True)
-    account = fields.ForeignKeyField("models.Account", related_name="engagements")
+    account: fields.ForeignKeyRelation["Account"] = fields.ForeignKeyField(
+        "models.Account", related_name="engagements"
+    )
+    account_id: int
     external_id = fields.CharField(max_length=200)
     kind = fields.CharEnumField(EngagementKind, max_length=8)
-    owner = fields.ForeignKeyField("models.User", related_name="engagements")
+    owner: fields.ForeignKeyRelation["User"] = fields.ForeignKeyField(
+        "models.User", related_name="engagements"
+    )
+    owner_id: int
     occurred_at = fields.DatetimeField()
 
     class Meta:
@@ -148,7 +200,10 @@ class Goal(Model):
     # What a manager creates in one go. Rolled-up progress is stored for filtering and ordering.
 
     id = fields.IntField(primary_key=True)
-    account = fields.ForeignKeyField("models.Account", related_name="goals")
+    account: fields.ForeignKeyRelation["Account"] = fields.ForeignKeyField(
+        "models.Account", related_name="goals"
+    )
+    account_id: int
     name = fields.CharField(max_length=200)
     category = fields.CharEnumField(GoalCategory, max_length=8)
     type = fields.CharEnumField(GoalType, max_length=32)
@@ -156,10 +211,11 @@ class Goal(Model):
     end_date = fields.DateField()
     milestone_period = fields.CharEnumField(MilestonePeriod, max_length=10)
     align_to_fiscal_year = fields.BooleanField(default=False)
-    notify = fields.JSONField(default=list)
-    created_by = fields.ForeignKeyField(
+    notify: fields.JSONField[list[str]] = fields.JSONField(default=list)
+    created_by: fields.ForeignKeyNullableRelation["User"] = fields.ForeignKeyField(
         "models.User", related_name="created_goals", null=True, on_delete=fields.SET_NULL
     )
+    created_by_id: int | None
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
     # Roll-up of the contributor goals, rewritten by every refresh and target edit.
@@ -175,8 +231,14 @@ class Goal(Model):
 
 class GoalPipeline(Model):
     id = fields.IntField(primary_key=True)
-    goal = fields.ForeignKeyField("models.Goal", related_name="goal_pipelines")
-    pipeline = fields.ForeignKeyField("models.Pipeline", related_name="goal_pipelines")
+    goal: fields.ForeignKeyRelation["Goal"] = fields.ForeignKeyField(
+        "models.Goal", related_name="goal_pipelines"
+    )
+    goal_id: int
+    pipeline: fields.ForeignKeyRelation["Pipeline"] = fields.ForeignKeyField(
+        "models.Pipeline", related_name="goal_pipelines"
+    )
+    pipeline_id: int
 
     class Meta:
         table = "goal_pipeline"
@@ -187,10 +249,22 @@ class ContributorGoal(Model):
     # One contributor's share of a goal: a user or a team, never both.
 
     id = fields.IntField(primary_key=True)
-    account = fields.ForeignKeyField("models.Account", related_name="contributor_goals")
-    goal = fields.ForeignKeyField("models.Goal", related_name="contributor_goals")
-    user = fields.ForeignKeyField("models.User", related_name="contributor_goals", null=True)
-    team = fields.ForeignKeyField("models.Team", related_name="contributor_goals", null=True)
+    account: fields.ForeignKeyRelation["Account"] = fields.ForeignKeyField(
+        "models.Account", related_name="contributor_goals"
+    )
+    account_id: int
+    goal: fields.ForeignKeyRelation["Goal"] = fields.ForeignKeyField(
+        "models.Goal", related_name="contributor_goals"
+    )
+    goal_id: int
+    user: fields.ForeignKeyNullableRelation["User"] = fields.ForeignKeyField(
+        "models.User", related_name="contributor_goals", null=True
+    )
+    user_id: int | None
+    team: fields.ForeignKeyNullableRelation["Team"] = fields.ForeignKeyField(
+        "models.Team", related_name="contributor_goals", null=True
+    )
+    team_id: int | None
     created_at = fields.DatetimeField(auto_now_add=True)
     # Roll-up of the milestones: sums for counts and money, sum/count for the averages.
     value = fields.DecimalField(**TOTAL, null=True)
@@ -209,7 +283,10 @@ class ContributorGoal(Model):
 
 class Milestone(Model):
     id = fields.BigIntField(primary_key=True)
-    contributor_goal = fields.ForeignKeyField("models.ContributorGoal", related_name="milestones")
+    contributor_goal: fields.ForeignKeyRelation["ContributorGoal"] = fields.ForeignKeyField(
+        "models.ContributorGoal", related_name="milestones"
+    )
+    contributor_goal_id: int
     index = fields.IntField()
     start_date = fields.DateField()
     end_date = fields.DateField()
@@ -228,8 +305,14 @@ class Milestone(Model):
 
 class MilestonePipeline(Model):
     id = fields.BigIntField(primary_key=True)
-    milestone = fields.ForeignKeyField("models.Milestone", related_name="milestone_pipelines")
-    pipeline = fields.ForeignKeyField("models.Pipeline", related_name="milestone_pipelines")
+    milestone: fields.ForeignKeyRelation["Milestone"] = fields.ForeignKeyField(
+        "models.Milestone", related_name="milestone_pipelines"
+    )
+    milestone_id: int
+    pipeline: fields.ForeignKeyRelation["Pipeline"] = fields.ForeignKeyField(
+        "models.Pipeline", related_name="milestone_pipelines"
+    )
+    pipeline_id: int
 
     class Meta:
         table = "milestone_pipeline"
@@ -240,7 +323,10 @@ class ProgressSnapshot(Model):
     # One per contributor goal per local date; the day's last refresh overwrites it.
 
     id = fields.BigIntField(primary_key=True)
-    contributor_goal = fields.ForeignKeyField("models.ContributorGoal", related_name="snapshots")
+    contributor_goal: fields.ForeignKeyRelation["ContributorGoal"] = fields.ForeignKeyField(
+        "models.ContributorGoal", related_name="snapshots"
+    )
+    contributor_goal_id: int
     date = fields.DateField()
     value = fields.DecimalField(**TOTAL, null=True)
     percent = fields.DecimalField(max_digits=24, decimal_places=2, null=True)
@@ -252,8 +338,14 @@ class ProgressSnapshot(Model):
 
 class ApiToken(Model):
     id = fields.IntField(primary_key=True)
-    account = fields.ForeignKeyField("models.Account", related_name="api_tokens")
-    user = fields.ForeignKeyField("models.User", related_name="api_tokens")
+    account: fields.ForeignKeyRelation["Account"] = fields.ForeignKeyField(
+        "models.Account", related_name="api_tokens"
+    )
+    account_id: int
+    user: fields.ForeignKeyRelation["User"] = fields.ForeignKeyField(
+        "models.User", related_name="api_tokens"
+    )
+    user_id: int
     name = fields.CharField(max_length=200)
     token_hash = fields.CharField(max_length=64, unique=True)
     created_at = fields.DatetimeField(auto_now_add=True)
@@ -268,22 +360,30 @@ class Notification(Model):
     # The outbox: one row per cause, recipient and channel, unique by ``dedupe_key``.
 
     id = fields.BigIntField(primary_key=True)
-    account = fields.ForeignKeyField("models.Account", related_name="notifications")
-    recipient = fields.ForeignKeyField("models.User", related_name="notifications")
+    account: fields.ForeignKeyRelation["Account"] = fields.ForeignKeyField(
+        "models.Account", related_name="notifications"
+    )
+    account_id: int
+    recipient: fields.ForeignKeyRelation["User"] = fields.ForeignKeyField(
+        "models.User", related_name="notifications"
+    )
+    recipient_id: int
     kind = fields.CharEnumField(NotificationKind, max_length=24)
     channel = fields.CharEnumField(Channel, max_length=8)
-    goal = fields.ForeignKeyField(
+    goal: fields.ForeignKeyNullableRelation["Goal"] = fields.ForeignKeyField(
         "models.Goal", related_name="notifications", null=True, on_delete=fields.SET_NULL
     )
-    contributor_goal = fields.ForeignKeyField(
+    goal_id: int | None
+    contributor_goal: fields.ForeignKeyNullableRelation["ContributorGoal"] = fields.ForeignKeyField(
         "models.ContributorGoal",
         related_name="notifications",
         null=True,
         on_delete=fields.SET_NULL,
     )
+    contributor_goal_id: int | None
     milestone_index = fields.IntField(null=True)
     dedupe_key = fields.CharField(max_length=255, unique=True)
-    payload = fields.JSONField(default=dict)
+    payload: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
     state = fields.CharEnumField(DeliveryState, max_length=8, default=DeliveryState.PENDING)
     attempts = fields.IntField(default=0)
     last_error = fields.TextField(null=True)

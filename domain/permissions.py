@@ -3,6 +3,7 @@
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import cast
 
 from domain.enums import GoalPermission, Seat
 from domain.models import TeamMembership, User
@@ -34,8 +35,14 @@ async def reach_of(user: User) -> Reach:
         return Reach(everyone=True, user_ids=frozenset(), team_ids=frozenset())
     if user.goal_permission == GoalPermission.OWN:
         return Reach(everyone=False, user_ids=frozenset({user.id}), team_ids=frozenset())
-    team_ids = await TeamMembership.filter(user_id=user.id).values_list("team_id", flat=True)
-    member_ids = await TeamMembership.filter(team_id__in=team_ids).values_list("user_id", flat=True)
+    # A flat values_list yields the values themselves; Tortoise types it as a list of tuples.
+    team_ids = cast(
+        list[int], await TeamMembership.filter(user_id=user.id).values_list("team_id", flat=True)
+    )
+    member_ids = cast(
+        list[int],
+        await TeamMembership.filter(team_id__in=team_ids).values_list("user_id", flat=True),
+    )
     return Reach(
         everyone=False,
         user_ids=frozenset({user.id, *member_ids}),

@@ -10,26 +10,22 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from tortoise.models import Model
-from tortoise.transactions import in_transaction
-
 from domain.batches import (
     BatchOutcome,
     ItemErrors,
     check_amount,
-    check_external_ids,
     check_not_before,
     check_reference,
+    find_user,
     lookup_keys,
-    refuse_batch,
-    should_apply,
+    start_batch,
     to_utc,
+    user_ids_by_external_id,
+    write_batch,
 )
 from domain.enums import EngagementKind, ObjectType
 from domain.errors import ErrorCode
 from domain.models import Deal, Engagement, Pipeline, Ticket, User
-
-RECORD_KEY = ("account_id", "external_id")
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,11 +69,7 @@ class _References:
     async def load(
         cls, account_id: int, owner_ids: Sequence[str], pipeline_ids: Sequence[str] = ()
     ) -> "_References":
-        owners = dict(
-            await User.filter(
-                account_id=account_id, external_id__in=lookup_keys(owner_ids)
-            ).values_list("external_id", "id")
-        )
+        owners = await user_ids_by_external_id(account_id, owner_ids)
         pipelines: dict[str, tuple[int, ObjectType]] = {}
         if pipeline_ids:
             for external_id, pk, object_type in await Pipeline.filter(
@@ -87,17 +79,7 @@ class _References:
         return cls(owners, pipelines)
 
     def owner(self, problems: ItemErrors, index: int, external_id: str) -> int | None:
-        if not check_reference(problems, index, "ownerExternalId", external_id, "user"):
-            return None
-        owner_id = self.owners.get(external_id)
-        if owner_id is None:
-            problems.add(
-                index,
-                "ownerExternalId",
-                ErrorCode.NOT_FOUND,
-                f"No user of the account has the external id {external_id!r}.",
-            )
-        return owner_id
+        return find_user(problems, index, "ownerExternalId", external_id, self.owners)
 
     def pipeline(
         self, problems: ItemErrors, index: int, external_id: str, object_type: ObjectType
@@ -127,22 +109,13 @@ class _References:
         return pipeline_id
 
 
-async def _write(model: type[Model], rows: Sequence[Model], update_fields: Sequence[str]) -> None:
-    if not rows:
-        return
-    async with in_transaction():
-        await model.bulk_create(rows, on_conflict=RECORD_KEY, update_fields=update_fields)
-
-
 async def upsert_tickets(
     actor: User, items: Sequence[TicketItem], *, allow_partial: bool = False
 ) -> BatchOutcome:
-    refused = refuse_batch(actor, len(items))
-    if refused:
-        return refused
+    problems = start_batch(actor, [item.external_id for item in items])
+    if isinstance(problems, BatchOutcome):
+        return problems
     account_id = actor.account_id
-    problems = ItemErrors()
-    check_external_ids(problems, [item.external_id for item in items])
     refs = await _References.load(
         account_id,
         [item.owner_external_id for item in items],
@@ -169,25 +142,22 @@ async def upsert_tickets(
                     closed_at=closed_at,
                 )
             )
-    if not should_apply(problems, allow_partial):
-        return problems.outcome(0)
-    await _write(
+    return await write_batch(
+        problems,
+        allow_partial,
         Ticket,
         rows,
         ("pipeline_id", "owner_id", "created_at", "first_responded_at", "closed_at"),
     )
-    return problems.outcome(len(rows))
 
 
 async def upsert_deals(
     actor: User, items: Sequence[DealItem], *, allow_partial: bool = False
 ) -> BatchOutcome:
-    refused = refuse_batch(actor, len(items))
-    if refused:
-        return refused
+    problems = start_batch(actor, [item.external_id for item in items])
+    if isinstance(problems, BatchOutcome):
+        return problems
     account_id = actor.account_id
-    problems = ItemErrors()
-    check_external_ids(problems, [item.external_id for item in items])
     refs = await _References.load(
         account_id,
         [item.owner_external_id for item in items],
@@ -212,21 +182,22 @@ async def upsert_deals(
                     closed_won_at=closed_won_at,
                 )
             )
-    if not should_apply(problems, allow_partial):
-        return problems.outcome(0)
-    await _write(Deal, rows, ("pipeline_id", "owner_id", "amount", "created_at", "closed_won_at"))
-    return problems.outcome(len(rows))
+    return await write_batch(
+        problems,
+        allow_partial,
+        Deal,
+        rows,
+        ("pipeline_id", "owner_id", "amount", "created_at", "closed_won_at"),
+    )
 
 
 async def upsert_engagements(
     actor: User, items: Sequence[EngagementItem], *, allow_partial: bool = False
 ) -> BatchOutcome:
-    refused = refuse_batch(actor, len(items))
-    if refused:
-        return refused
+    problems = start_batch(actor, [item.external_id for item in items])
+    if isinstance(problems, BatchOutcome):
+        return problems
     account_id = actor.account_id
-    problems = ItemErrors()
-    check_external_ids(problems, [item.external_id for item in items])
     refs = await _References.load(account_id, [item.owner_external_id for item in items])
     rows: list[Engagement] = []
     for index, item in enumerate(items):
@@ -242,7 +213,6 @@ async def upsert_engagements(
                     occurred_at=occurred_at,
                 )
             )
-    if not should_apply(problems, allow_partial):
-        return problems.outcome(0)
-    await _write(Engagement, rows, ("kind", "owner_id", "occurred_at"))
-    return problems.outcome(len(rows))
+    return await write_batch(
+        problems, allow_partial, Engagement, rows, ("kind", "owner_id", "occurred_at")
+    )

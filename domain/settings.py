@@ -10,24 +10,25 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="GOALS_", env_file=".env", extra="ignore")
 
     database_url: str = Field(
-        "sqlite://goals.db",
+        default="sqlite://goals.db",
         description="sqlite://path or postgres://user:pass@host:port/db",
     )
     redis_url: str | None = Field(
-        None, description="redis://host:port/db; unset in `goals dev` starts an embedded Redis"
+        default=None,
+        description="redis://host:port/db; unset in `goals dev` starts an embedded Redis",
     )
     debug: bool = False
-    graphiql: bool = Field(True, description="serve GraphiQL on GET /graphql")
+    graphiql: bool = Field(default=True, description="serve GraphiQL on GET /graphql")
     introspection: bool = True
     max_query_depth: int = 12
     max_aliases: int = 30
     max_tokens: int = 5000
     max_page_size: int = 100
-    log_json: bool = Field(False, description="JSON log lines instead of console lines")
+    log_json: bool = Field(default=False, description="JSON log lines instead of console lines")
     log_level: str = "INFO"
 
-    refresh_hour: int = Field(2, ge=0, le=23, description="local hour of the daily refresh")
-    freeze_after_hours: int = Field(24, ge=0, description="hours after a milestone's end")
+    refresh_hour: int = Field(default=2, ge=0, le=23, description="local hour of the daily refresh")
+    freeze_after_hours: int = Field(default=24, ge=0, description="hours after a milestone's end")
 
     smtp_host: str | None = None
     smtp_port: int = 25

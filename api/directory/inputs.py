@@ -1,8 +1,17 @@
 """Inputs of the directory sync: users, teams and pipelines keyed by the CRM's external ids."""
 
+from typing import Any
+
 import strawberry
 
 from api.directory.types import GoalPermission, ObjectType, Seat
+
+
+def allow_partial_field() -> Any:
+    """The ``allowPartial`` flag of every batch upsert."""
+    return strawberry.field(
+        default=False, description="Apply the valid items even when others are invalid."
+    )
 
 
 @strawberry.input(description="A user; omitted optional fields keep their stored values.")
@@ -44,22 +53,16 @@ class PipelineInput:
 @strawberry.input
 class UpsertUsersInput:
     items: list[UserInput] = strawberry.field(description="1 to 1,000 users.")
-    allow_partial: bool | None = strawberry.field(
-        default=False, description="Apply the valid items even when others are invalid."
-    )
+    allow_partial: bool | None = allow_partial_field()
 
 
 @strawberry.input
 class UpsertTeamsInput:
     items: list[TeamInput] = strawberry.field(description="1 to 1,000 teams.")
-    allow_partial: bool | None = strawberry.field(
-        default=False, description="Apply the valid items even when others are invalid."
-    )
+    allow_partial: bool | None = allow_partial_field()
 
 
 @strawberry.input
 class UpsertPipelinesInput:
     items: list[PipelineInput] = strawberry.field(description="1 to 1,000 pipelines.")
-    allow_partial: bool | None = strawberry.field(
-        default=False, description="Apply the valid items even when others are invalid."
-    )
+    allow_partial: bool | None = allow_partial_field()

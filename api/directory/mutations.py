@@ -1,5 +1,9 @@
 """Directory sync for admins: batch upserts of users, teams and pipelines."""
 
+import dataclasses
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
 import strawberry
 
 from api.common.types import user_errors
@@ -8,10 +12,34 @@ from api.directory.inputs import UpsertPipelinesInput, UpsertTeamsInput, UpsertU
 from api.directory.types import UpsertPayload
 from domain import directory
 from domain.batches import BatchOutcome
-from domain.enums import GoalPermission, ObjectType, Seat
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+Item = TypeVar("Item", bound="DataclassInstance")
 
 
-def upsert_payload(info: Info, outcome: BatchOutcome) -> UpsertPayload:
+class UpsertInput(Protocol):
+    items: list[Any]
+    allow_partial: bool | None
+
+
+async def upsert(
+    info: Info,
+    upsert_items: Callable[..., Awaitable[BatchOutcome]],
+    item_type: type[Item],
+    input: UpsertInput,
+) -> UpsertPayload:
+    """Runs a batch upsert as the viewer.
+
+    An item input carries its domain item's fields under the same names (enums included: the
+    GraphQL enums are the domain's), so each item is read into ``item_type`` field by field.
+    """
+    names = [field.name for field in dataclasses.fields(item_type)]
+    items = [item_type(**{name: getattr(item, name) for name in names}) for item in input.items]
+    outcome = await upsert_items(
+        info.context.viewer, items, allow_partial=bool(input.allow_partial)
+    )
     if outcome.upserted_count:
         info.context.forget_loaded()
     return UpsertPayload(
@@ -23,56 +51,15 @@ def upsert_payload(info: Info, outcome: BatchOutcome) -> UpsertPayload:
 class DirectoryMutation:
     @strawberry.mutation(description="Create or update users by external id (admins only).")
     async def upsert_users(self, info: Info, input: UpsertUsersInput) -> UpsertPayload:
-        items = [
-            directory.UserItem(
-                external_id=item.external_id,
-                email=item.email,
-                name=item.name,
-                seat=Seat(item.seat) if item.seat is not None else None,
-                goal_permission=(
-                    GoalPermission(item.goal_permission)
-                    if item.goal_permission is not None
-                    else None
-                ),
-                is_admin=item.is_admin,
-                active=item.active,
-            )
-            for item in input.items
-        ]
-        outcome = await directory.upsert_users(
-            info.context.viewer, items, allow_partial=bool(input.allow_partial)
-        )
-        return upsert_payload(info, outcome)
+        return await upsert(info, directory.upsert_users, directory.UserItem, input)
 
     @strawberry.mutation(
         description="Create or update teams by external id; member lists replace the "
         "membership (admins only)."
     )
     async def upsert_teams(self, info: Info, input: UpsertTeamsInput) -> UpsertPayload:
-        items = [
-            directory.TeamItem(
-                external_id=item.external_id,
-                name=item.name,
-                member_external_ids=item.member_external_ids,
-            )
-            for item in input.items
-        ]
-        outcome = await directory.upsert_teams(
-            info.context.viewer, items, allow_partial=bool(input.allow_partial)
-        )
-        return upsert_payload(info, outcome)
+        return await upsert(info, directory.upsert_teams, directory.TeamItem, input)
 
     @strawberry.mutation(description="Create or update pipelines by external id (admins only).")
     async def upsert_pipelines(self, info: Info, input: UpsertPipelinesInput) -> UpsertPayload:
-        items = [
-            directory.PipelineItem(
-                external_id=item.external_id,
-                object_type=ObjectType(item.object_type),
-                name=item.name,
-            )
-            for item in input.items
-        ]
-        outcome = await directory.upsert_pipelines(
-            info.context.viewer, items, allow_partial=bool(input.allow_partial)
-        )
-        return upsert_payload(info, outcome)
+        return await upsert(info, directory.upsert_pipelines, directory.PipelineItem, input)

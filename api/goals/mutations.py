@@ -1,6 +1,9 @@
 """Creating, editing, deleting and refreshing goals. Each returns what it changed and the
 problems of its input; the rules live in ``domain.goals``."""
 
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
 import strawberry
 
 from api.common.types import UserError, user_errors
@@ -14,26 +17,32 @@ from api.goals.inputs import (
 )
 from api.goals.types import Goal
 from api.ids import to_global_id
+from domain import models as m
 from domain.errors import ValidationFailed
 from domain.goals import service
+from domain.permissions import Reach
 
 
 @strawberry.type
-class CreateGoalPayload:
+class GoalPayload:
+    # The fields of every mutation that changes one goal.
     goal: Goal | None
     user_errors: list[UserError]
 
 
 @strawberry.type
-class ApplyGoalTargetsPayload:
-    goal: Goal | None
-    user_errors: list[UserError]
+class CreateGoalPayload(GoalPayload):
+    pass
 
 
 @strawberry.type
-class UpdateGoalPayload:
-    goal: Goal | None
-    user_errors: list[UserError]
+class ApplyGoalTargetsPayload(GoalPayload):
+    pass
+
+
+@strawberry.type
+class UpdateGoalPayload(GoalPayload):
+    pass
 
 
 @strawberry.type
@@ -45,49 +54,48 @@ class DeleteGoalsPayload:
 
 
 @strawberry.type
-class RefreshGoalProgressPayload:
-    goal: Goal | None
-    user_errors: list[UserError]
+class RefreshGoalProgressPayload(GoalPayload):
+    pass
+
+
+Payload = TypeVar("Payload", bound=GoalPayload)
+Change = TypeVar("Change")
+
+
+async def change_goal(
+    info: Info,
+    payload_type: type[Payload],
+    service_call: Callable[[m.User, Reach, Change], Awaitable[m.Goal]],
+    change: Change,
+) -> Payload:
+    """The goal as the viewer's change left it, or the problems of the input that stopped it."""
+    try:
+        row = await service_call(info.context.viewer, await info.context.reach(), change)
+    except ValidationFailed as failed:
+        return payload_type(goal=None, user_errors=user_errors(failed.errors))
+    info.context.forget_loaded()
+    return payload_type(goal=Goal(row=row), user_errors=[])
 
 
 @strawberry.type
 class GoalMutation:
     @strawberry.mutation(description="Create a goal for contributors within your reach.")
     async def create_goal(self, info: Info, input: CreateGoalInput) -> CreateGoalPayload:
-        try:
-            row = await service.create_goal(
-                info.context.viewer, await info.context.reach(), input.to_draft()
-            )
-        except ValidationFailed as failed:
-            return CreateGoalPayload(goal=None, user_errors=user_errors(failed.errors))
-        info.context.forget_loaded()
-        return CreateGoalPayload(goal=Goal(row=row), user_errors=[])
+        return await change_goal(info, CreateGoalPayload, service.create_goal, input.to_draft())
 
     @strawberry.mutation(description="Write one target to many milestones at once.")
     async def apply_goal_targets(
         self, info: Info, input: ApplyGoalTargetsInput
     ) -> ApplyGoalTargetsPayload:
-        try:
-            row = await service.apply_goal_targets(
-                info.context.viewer, await info.context.reach(), input.to_application()
-            )
-        except ValidationFailed as failed:
-            return ApplyGoalTargetsPayload(goal=None, user_errors=user_errors(failed.errors))
-        info.context.forget_loaded()
-        return ApplyGoalTargetsPayload(goal=Goal(row=row), user_errors=[])
+        return await change_goal(
+            info, ApplyGoalTargetsPayload, service.apply_goal_targets, input.to_application()
+        )
 
     @strawberry.mutation(
         description="Rename, change notifications, edit targets, add or remove contributors."
     )
     async def update_goal(self, info: Info, input: UpdateGoalInput) -> UpdateGoalPayload:
-        try:
-            row = await service.update_goal(
-                info.context.viewer, await info.context.reach(), input.to_edit()
-            )
-        except ValidationFailed as failed:
-            return UpdateGoalPayload(goal=None, user_errors=user_errors(failed.errors))
-        info.context.forget_loaded()
-        return UpdateGoalPayload(goal=Goal(row=row), user_errors=[])
+        return await change_goal(info, UpdateGoalPayload, service.update_goal, input.to_edit())
 
     @strawberry.mutation(description="Delete goals and single contributor goals, mixed.")
     async def delete_goals(self, info: Info, ids: list[strawberry.ID]) -> DeleteGoalsPayload:
@@ -106,11 +114,6 @@ class GoalMutation:
     async def refresh_goal_progress(
         self, info: Info, id: strawberry.ID
     ) -> RefreshGoalProgressPayload:
-        try:
-            row = await service.refresh_goal_progress(
-                info.context.viewer, await info.context.reach(), decode_id(id, "Goal")
-            )
-        except ValidationFailed as failed:
-            return RefreshGoalProgressPayload(goal=None, user_errors=user_errors(failed.errors))
-        info.context.forget_loaded()
-        return RefreshGoalProgressPayload(goal=Goal(row=row), user_errors=[])
+        return await change_goal(
+            info, RefreshGoalProgressPayload, service.refresh_goal_progress, decode_id(id, "Goal")
+        )

@@ -43,6 +43,23 @@ def local_today(info: Info) -> datetime.date:
     return today
 
 
+def status_today(
+    info: Info,
+    period: m.Goal | m.Milestone,
+    progress: m.Goal | m.ContributorGoal | m.Milestone,
+    percent: Decimal | None,
+) -> enums.GoalStatus:
+    """Where ``progress`` stands on the account's today, within the dates of ``period``."""
+    return status_of(
+        start_date=period.start_date,
+        end_date=period.end_date,
+        today=local_today(info),
+        value=progress.value,
+        target=progress.target,
+        percent=percent,
+    )
+
+
 def plain_decimal(number: Decimal | None) -> Decimal | None:
     """The same number without storage padding: 12.5000 reads 12.5, 100.0000 reads 100."""
     if number is None:
@@ -132,14 +149,7 @@ class Milestone:
 
     @strawberry.field
     def status(self, info: Info) -> GoalStatus:
-        return status_of(
-            start_date=self.row.start_date,
-            end_date=self.row.end_date,
-            today=local_today(info),
-            value=self.row.value,
-            target=self.row.target,
-            percent=self._percent(),
-        )
+        return status_today(info, self.row, self.row, self._percent())
 
     @strawberry.field(description="True once the value is frozen after the milestone's end.")
     def final(self) -> bool:
@@ -175,15 +185,7 @@ class ContributorGoal:
 
     @strawberry.field
     async def status(self, info: Info) -> GoalStatus:
-        goal = await self._goal_row(info)
-        return status_of(
-            start_date=goal.start_date,
-            end_date=goal.end_date,
-            today=local_today(info),
-            value=self.row.value,
-            target=self.row.target,
-            percent=self.row.percent,
-        )
+        return status_today(info, await self._goal_row(info), self.row, self.row.percent)
 
     @strawberry.field
     def progress(self) -> Progress:
@@ -312,14 +314,7 @@ class Goal:
 
     @strawberry.field
     def status(self, info: Info) -> GoalStatus:
-        return status_of(
-            start_date=self.row.start_date,
-            end_date=self.row.end_date,
-            today=local_today(info),
-            value=self.row.value,
-            target=self.row.target,
-            percent=self.row.percent,
-        )
+        return status_today(info, self.row, self.row, self.row.percent)
 
     @strawberry.field
     def progress(self) -> Progress:

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import strawberry
 
+from api.directory.inputs import allow_partial_field
 from api.records.types import EngagementKind
 
 OFFSET_NOTE = "ISO 8601 with a UTC offset; stored in UTC."
@@ -45,22 +46,16 @@ class EngagementInput:
 @strawberry.input
 class UpsertTicketsInput:
     items: list[TicketInput] = strawberry.field(description="1 to 1,000 tickets.")
-    allow_partial: bool | None = strawberry.field(
-        default=False, description="Apply the valid items even when others are invalid."
-    )
+    allow_partial: bool | None = allow_partial_field()
 
 
 @strawberry.input
 class UpsertDealsInput:
     items: list[DealInput] = strawberry.field(description="1 to 1,000 deals.")
-    allow_partial: bool | None = strawberry.field(
-        default=False, description="Apply the valid items even when others are invalid."
-    )
+    allow_partial: bool | None = allow_partial_field()
 
 
 @strawberry.input
 class UpsertEngagementsInput:
     items: list[EngagementInput] = strawberry.field(description="1 to 1,000 engagements.")
-    allow_partial: bool | None = strawberry.field(
-        default=False, description="Apply the valid items even when others are invalid."
-    )
+    allow_partial: bool | None = allow_partial_field()
