@@ -294,6 +294,9 @@ def command_dev(args: argparse.Namespace) -> None:
             os.environ["GOALS_REDIS_URL"] = stack.enter_context(embedded_redis())
         # Webhooks to a local receiver are the common case while developing.
         os.environ.setdefault("GOALS_WEBHOOK_ALLOW_PRIVATE", "true")
+        # Links in notification emails point at this server unless told otherwise.
+        host, port = sock.getsockname()[:2]
+        os.environ.setdefault("GOALS_PUBLIC_URL", browser_url(host, port).removesuffix("/graphql"))
         get_settings.cache_clear()
         settings = get_settings()
         print(f"Database: {settings.database_url}", flush=True)
