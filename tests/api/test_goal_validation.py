@@ -15,7 +15,7 @@ from domain.models import (
     MilestonePipeline,
     Notification,
 )
-from tests.helpers import Tenant, make_tenant, op
+from tests.helpers import Tenant, contract_operation, gql, make_tenant, op
 
 
 def gid(kind: str, row) -> str:
@@ -442,3 +442,23 @@ async def test_the_same_pipeline_set_again_is_not_a_change(client):
     )
     assert data["updateGoal"]["userErrors"] == []
     assert data["updateGoal"]["goal"]["name"] == "Still here"
+
+
+@pytest.mark.parametrize("bad_date", ["2026-02-30", "31/12/2026", "2026-1-1", ""])
+async def test_a_malformed_date_is_refused_before_anything_runs(client, bad_date):
+    tenant = await floor()
+    goal = valid_goal(tenant)
+    goal["endDate"] = bad_date
+    before = await row_counts()
+    body = await gql(
+        client,
+        tenant.admin_token,
+        contract_operation("CreateGoal"),
+        {"input": goal},
+        expect_errors=True,
+    )
+    assert body.get("data") is None
+    [error] = body["errors"]
+    assert "endDate" in error["message"] and "Date" in error["message"], error
+    assert "Unexpected error" not in error["message"]
+    assert await row_counts() == before
