@@ -17,7 +17,6 @@ class Settings(BaseSettings):
         default=None,
         description="redis://host:port/db; unset in `goals dev` starts an embedded Redis",
     )
-    debug: bool = False
     graphiql: bool = Field(default=True, description="serve GraphiQL on GET /graphql")
     introspection: bool = True
     max_query_depth: int = 12
