@@ -16,7 +16,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
-from domain.enums import GoalPermission, Seat
+from domain.account import AccountSetupError
 from domain.models import Account, User
 
 T = TypeVar("T")
@@ -30,74 +30,6 @@ class CommandError(Exception):
 
 
 # ---------------------------------------------------------------- accounts and tokens
-
-
-def check_timezone(name: str) -> str:
-    from domain.account import is_timezone
-
-    if not is_timezone(name):
-        raise CommandError(
-            f"{name!r} is not an IANA time zone; use a name such as Europe/Berlin or UTC."
-        )
-    return name
-
-
-def check_email(email: str) -> str:
-    email = email.strip()
-    local, at, domain = email.partition("@")
-    if not (local and at and "." in domain) or len(email) > 320 or " " in email:
-        raise CommandError(f"{email!r} is not an email address.")
-    return email
-
-
-async def create_account_with_admin(
-    account_name: str,
-    admin_email: str,
-    *,
-    timezone: str = "UTC",
-    admin_name: str | None = None,
-    admin_external_id: str | None = None,
-) -> User:
-    """A new account and its first admin (PAID seat, reach ALL), who can then sync the rest."""
-    from tortoise.transactions import in_transaction
-
-    account_name = account_name.strip()
-    if not account_name or len(account_name) > 200:
-        raise CommandError("The account name must have 1 to 200 characters.")
-    check_timezone(timezone)
-    admin_email = check_email(admin_email)
-    async with in_transaction():
-        account = await Account.create(name=account_name, timezone=timezone)
-        admin = await User.create(
-            account=account,
-            external_id=admin_external_id,
-            email=admin_email,
-            name=admin_name or admin_email.split("@")[0],
-            seat=Seat.PAID,
-            goal_permission=GoalPermission.ALL,
-            is_admin=True,
-        )
-    admin.account = account
-    return admin
-
-
-async def find_user(email: str, account: str | None) -> User:
-    """The one user with this email (in this account, by name or id, when given)."""
-    users = await User.filter(email__iexact=email.strip()).select_related("account")
-    if account is not None:
-        users = [u for u in users if u.account.name == account or str(u.account_id) == account]
-    where = f" in account {account!r}" if account is not None else ""
-    if not users:
-        raise CommandError(f"No user with email {email!r}{where}.")
-    if len(users) > 1:
-        accounts = ", ".join(f"{u.account.name!r} (id {u.account_id})" for u in users)
-        raise CommandError(
-            f"{email!r} is a user in several accounts: {accounts}; choose one with --account."
-        )
-    user = users[0]
-    if not user.active:
-        raise CommandError(f"{email!r} is inactive; an inactive user's tokens do not work.")
-    return user
 
 
 async def new_token(user: User, name: str) -> str:
@@ -365,8 +297,7 @@ def command_migrate(_: argparse.Namespace) -> None:
 
 
 def command_bootstrap(args: argparse.Namespace) -> None:
-    check_timezone(args.timezone)
-    check_email(args.admin_email)
+    from domain.account import create_account_with_admin
 
     async def work() -> str:
         admin = await create_account_with_admin(
@@ -379,8 +310,10 @@ def command_bootstrap(args: argparse.Namespace) -> None:
 
 
 def command_token(args: argparse.Namespace) -> None:
+    from domain.account import find_active_user
+
     async def work() -> str:
-        user = await find_user(args.email, args.account)
+        user = await find_active_user(args.email, args.account)
         print(f"New token {args.name!r} for {user.email} in account {user.account.name!r}.")
         return await new_token(user, args.name)
 
@@ -546,7 +479,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         args.run(args)
-    except CommandError as error:
+    except (CommandError, AccountSetupError) as error:
         parser.exit(2, f"goals {args.command}: error: {error}\n")
     return 0
 

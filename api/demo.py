@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from starlette.requests import Request
 from starlette.responses import Response
 
+from domain.account import create_account_with_admin
 from domain.models import User
 
 DEMO_ACCOUNT = "Demo"
@@ -275,8 +276,6 @@ class AdminSession:
 
 async def seed_demo(now: datetime | None = None) -> tuple[User, bool]:
     """The demo admin, and whether the demo data was created now (False: it was there)."""
-    from api.cli import create_account_with_admin
-
     admin = (
         await User.filter(email=DEMO_ADMIN_EMAIL, account__name=DEMO_ACCOUNT)
         .select_related("account")

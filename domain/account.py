@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from tortoise.transactions import in_transaction
 
+from domain.enums import GoalPermission, Seat
 from domain.errors import ErrorCode, Errors, UserError
 from domain.models import Account, ApiToken, User
 from domain.tokens import issue_token
@@ -272,3 +273,67 @@ async def live_api_tokens(actor: User, user_id: int | None = None) -> list[ApiTo
         .order_by("-created_at", "-id")
         .limit(MAX_LIVE_TOKENS_PER_USER)
     )
+
+
+class AccountSetupError(ValueError):
+    """An operator's mistake in setting up an account or finding a user: the message says what."""
+
+
+def _checked_email(email: str) -> str:
+    email = email.strip()
+    local, at, domain = email.partition("@")
+    if not (local and at and "." in domain) or len(email) > 320 or " " in email:
+        raise AccountSetupError(f"{email!r} is not an email address.")
+    return email.lower()
+
+
+async def create_account_with_admin(
+    account_name: str,
+    admin_email: str,
+    *,
+    timezone: str = "UTC",
+    admin_name: str | None = None,
+    admin_external_id: str | None = None,
+) -> User:
+    """A new account and its first admin (PAID seat, reach ALL), who can then sync the rest."""
+    account_name = account_name.strip()
+    if not account_name or len(account_name) > MAX_ACCOUNT_NAME:
+        raise AccountSetupError(f"The account name must have 1 to {MAX_ACCOUNT_NAME} characters.")
+    if not is_timezone(timezone):
+        raise AccountSetupError(
+            f"{timezone!r} is not an IANA time zone; use a name such as Europe/Berlin or UTC."
+        )
+    admin_email = _checked_email(admin_email)
+    async with in_transaction():
+        account = await Account.create(name=account_name, timezone=timezone)
+        admin = await User.create(
+            account=account,
+            external_id=admin_external_id,
+            email=admin_email,
+            name=admin_name or admin_email.split("@")[0],
+            seat=Seat.PAID,
+            goal_permission=GoalPermission.ALL,
+            is_admin=True,
+        )
+    admin.account = account
+    return admin
+
+
+async def find_active_user(email: str, account: str | None = None) -> User:
+    """The one active user with this email, in the account named or numbered ``account`` when
+    given (an email may belong to users of several accounts)."""
+    users = await User.filter(email__iexact=email.strip()).select_related("account")
+    if account is not None:
+        users = [u for u in users if account in (u.account.name, str(u.account_id))]
+    where = f" in account {account!r}" if account is not None else ""
+    if not users:
+        raise AccountSetupError(f"No user with email {email!r}{where}.")
+    if len(users) > 1:
+        accounts = ", ".join(f"{u.account.name!r} (id {u.account_id})" for u in users)
+        raise AccountSetupError(
+            f"{email!r} is a user in several accounts: {accounts}; choose one with --account."
+        )
+    user = users[0]
+    if not user.active:
+        raise AccountSetupError(f"{email!r} is inactive; an inactive user's tokens do not work.")
+    return user
