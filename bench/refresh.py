@@ -8,6 +8,13 @@ two pipelines each, 90 users and 10 teams each) x 12 monthly milestones, the tic
 as many deals; then times the first full refresh (every milestone computed and written, in a
 fresh process whose peak RSS is reported) and a hand-written query computing the same values,
 checks that both agree, and prints a table.
+
+With ``--freeze``, the same account then meets the refreshes that make milestones final, each in
+a fresh process: one after the end of January (a month's milestones freeze), and, with every
+milestone live again, one after the end of the year (all milestones and contributor goals
+freeze at once); every goal notifies MILESTONE_ACHIEVED, MILESTONE_MISSED and GOAL_COMPLETED,
+so each prints the outcomes recorded, the time spent recording them, the outbox rows written
+and peak RSS. The year's outcomes are then recorded a second time, which must add no row.
 """
 
 import argparse
@@ -17,6 +24,7 @@ import resource
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -24,6 +32,9 @@ import asyncpg
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/goals_bench"
 DEFAULT_NOW = "2024-01-20T03:00:00+00:00"
+# More than 24 hours after the end of January, and after the end of the year.
+MONTH_END_NOW = "2024-02-02T03:00:00+00:00"
+YEAR_END_NOW = "2025-01-02T03:00:00+00:00"
 USERS = 2000
 TEAMS = 400
 TEAM_SIZE = 5
@@ -82,7 +93,8 @@ INSERT INTO goal (id, account_id, name, category, type, start_date, end_date, mi
 SELECT g, 1, 'Goal ' || g,
        CASE WHEN g % 5 < 3 THEN 'SERVICE' ELSE 'SALES' END,
        (ARRAY{types})[g % 5 + 1],
-       '2024-01-01', '2024-12-31', 'MONTHLY', false, '[]', now(), now(), 0
+       '2024-01-01', '2024-12-31', 'MONTHLY', false,
+       '["MILESTONE_ACHIEVED", "MILESTONE_MISSED", "GOAL_COMPLETED"]', now(), now(), 0
 FROM generate_series(1, {goals}) g;
 
 -- Ticket goals take pipeline 1 (and 2 for every other goal); deal goals 4 (and 5).
@@ -246,15 +258,43 @@ async def _bare(url: str) -> tuple[float, int, int, int]:
         await conn.close()
 
 
-async def _refresh_in_this_process(url: str, now: str) -> dict[str, Any]:
+async def _refresh_in_this_process(url: str, now: str, record_again: bool) -> dict[str, Any]:
+    from tortoise.transactions import in_transaction
+
+    from domain import notifications
     from domain.db import close_db, init_db
+    from domain.models import Notification
     from domain.progress import refresh_account
 
+    recording: list[float] = []
+    record_outcomes = notifications.record_outcomes
+
+    async def timed_record_outcomes(
+        account_id: int, outcomes: Sequence[notifications.Outcome]
+    ) -> list[int]:
+        started = time.perf_counter()
+        try:
+            return await record_outcomes(account_id, outcomes)
+        finally:
+            recording.append(time.perf_counter() - started)
+
+    notifications.record_outcomes = timed_record_outcomes  # type: ignore[assignment]
     await init_db(url)
     try:
         started = time.perf_counter()
         result = await refresh_account(1, now=datetime.fromisoformat(now))
         elapsed = time.perf_counter() - started
+        again: dict[str, Any] = {}
+        if record_again and result.outcomes:
+            before = await Notification.all().count()
+            started = time.perf_counter()
+            async with in_transaction():
+                new_ids = await record_outcomes(1, result.outcomes)
+            again = {
+                "again_seconds": time.perf_counter() - started,
+                "again_ids": len(new_ids),
+                "again_rows": await Notification.all().count() - before,
+            }
     finally:
         await close_db()
     return {
@@ -262,20 +302,80 @@ async def _refresh_in_this_process(url: str, now: str) -> dict[str, Any]:
         "computed": result.milestones_computed,
         "changed": result.milestones_changed,
         "finalized": result.milestones_finalized,
+        "outcomes": len(result.outcomes),
+        "recording_seconds": sum(recording),
+        "to_deliver": len(result.notification_ids),
         # Linux reports kilobytes.
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        **again,
     }
 
 
-def _refresh_in_fresh_process(url: str, now: str) -> dict[str, Any]:
+def _refresh_in_fresh_process(url: str, now: str, record_again: bool = False) -> dict[str, Any]:
     """A new process, as a worker would be, so its peak memory is the refresh's own."""
-    output = subprocess.run(
-        [sys.executable, "-m", "bench.refresh", "--child", "--database-url", url, "--now", now],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
+    command = [sys.executable, "-m", "bench.refresh", "--child", "--database-url", url]
+    command += ["--now", now, *(["--record-again"] if record_again else [])]
+    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     return json.loads(output.strip().splitlines()[-1])
+
+
+async def _outbox_rows(url: str) -> int:
+    conn = await asyncpg.connect(_dsn(url))
+    try:
+        return int(await conn.fetchval("SELECT count(*) FROM notification"))
+    finally:
+        await conn.close()
+
+
+async def _make_live_again(url: str) -> None:
+    """Every milestone and contributor goal live again, and an empty outbox."""
+    conn = await asyncpg.connect(_dsn(url))
+    try:
+        await conn.execute(
+            "UPDATE milestone SET final = false; UPDATE contributor_goal SET final = false; "
+            "TRUNCATE notification"
+        )
+        await conn.execute("VACUUM ANALYZE milestone, contributor_goal, notification")
+    finally:
+        await conn.close()
+
+
+def _freeze_cases(url: str) -> list[tuple[str, dict[str, Any], int]]:
+    """(case, the refresh's numbers, outbox rows after it) for a month's and a year's freeze."""
+    cases = []
+    month = _refresh_in_fresh_process(url, MONTH_END_NOW)
+    cases.append(("month end", month, asyncio.run(_outbox_rows(url))))
+    asyncio.run(_make_live_again(url))
+    year = _refresh_in_fresh_process(url, YEAR_END_NOW, record_again=True)
+    rows = asyncio.run(_outbox_rows(url))
+    cases.append(("year end", year, rows))
+    if "again_seconds" in year:
+        again = {
+            "seconds": year["again_seconds"],
+            "finalized": 0,
+            "outcomes": year["outcomes"],
+            "recording_seconds": year["again_seconds"],
+            "to_deliver": year["again_ids"],
+            "peak_rss_mb": year["peak_rss_mb"],
+        }
+        cases.append(("year again", again, year["again_rows"]))
+    return cases
+
+
+def _print_freeze_table(tickets: int, cases: list[tuple[str, dict[str, Any], int]]) -> None:
+    header = (
+        f"{'tickets':>10} {'case':<10} {'finalized':>9} {'outcomes':>8} {'refresh s':>9} "
+        f"{'recording s':>11} {'rows':>8} {'to deliver':>10} {'peak RSS MB':>11}"
+    )
+    print()
+    print(header)
+    print("-" * len(header))
+    for case, numbers, rows in cases:
+        print(
+            f"{tickets:>10,} {case:<10} {numbers['finalized']:>9,} {numbers['outcomes']:>8,} "
+            f"{numbers['seconds']:>9.2f} {numbers['recording_seconds']:>11.2f} {rows:>8,} "
+            f"{numbers['to_deliver']:>10,} {numbers['peak_rss_mb']:>11.0f}"
+        )
 
 
 def main() -> None:
@@ -284,13 +384,21 @@ def main() -> None:
     parser.add_argument("--deals-per-ticket", type=float, default=0.2)
     parser.add_argument("--database-url", default=DEFAULT_URL)
     parser.add_argument("--now", default=DEFAULT_NOW, help="the refresh's clock (ISO 8601)")
+    parser.add_argument(
+        "--freeze",
+        action="store_true",
+        help="then time the refreshes that freeze a month and a whole year, with notifications",
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--record-again", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(asyncio.run(_refresh_in_this_process(args.database_url, args.now))))
+        numbers = _refresh_in_this_process(args.database_url, args.now, args.record_again)
+        print(json.dumps(asyncio.run(numbers)))
         return
 
     rows = []
+    freezes = []
     for tickets in args.tickets:
         deals = int(tickets * args.deals_per_ticket)
         print(f"generating {tickets:,} tickets and {deals:,} deals ...", file=sys.stderr)
@@ -299,6 +407,8 @@ def main() -> None:
         refresh = _refresh_in_fresh_process(args.database_url, args.now)
         bare_seconds, mismatched, compared, nonzero = asyncio.run(_bare(args.database_url))
         rows.append((tickets, deals, refresh, bare_seconds, mismatched, compared, nonzero))
+        if args.freeze:
+            freezes.append((tickets, _freeze_cases(args.database_url)))
 
     header = (
         f"{'tickets':>10} {'deals':>8} {'milestones':>10} {'refresh s':>10} {'bare SQL s':>10} "
@@ -317,6 +427,8 @@ def main() -> None:
             f"\n{rows[-1][0]:,} vs {rows[0][0]:,} tickets: refresh takes "
             f"{rows[-1][2]['seconds'] / rows[0][2]['seconds']:.2f}x as long"
         )
+    for tickets, cases in freezes:
+        _print_freeze_table(tickets, cases)
 
 
 if __name__ == "__main__":

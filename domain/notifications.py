@@ -8,6 +8,7 @@ ids to an installed dispatcher, and moves rows through their delivery states so 
 that runs twice sends once.
 """
 
+import json
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -29,16 +30,8 @@ from domain.enums import (
     unit_of,
 )
 from domain.errors import ErrorCode, Errors
-from domain.models import (
-    Account,
-    ContributorGoal,
-    Goal,
-    Milestone,
-    Notification,
-    Team,
-    TeamMembership,
-    User,
-)
+from domain.models import Account, ContributorGoal, Goal, Milestone, Notification
+from domain.sql import FOUR_PLACES, Params, connection, is_postgres, to_date, to_decimal
 
 log = structlog.get_logger("goals.notifications")
 
@@ -46,6 +39,8 @@ Dispatcher = Callable[[Sequence[int]], Awaitable[None]]
 
 # SQLite caps bound parameters per statement; IN lists are sent in slices of this size.
 CHUNK = 500
+# Outcomes recorded per pair of statements, which bounds the memory a year's freeze takes.
+OUTCOMES_PER_STATEMENT = 20_000
 MAX_MARK_READ = 1000
 FINAL_ACHIEVED = frozenset({GoalStatus.ACHIEVED, GoalStatus.EXCEEDED})
 FINAL_STATUSES = frozenset({GoalStatus.ACHIEVED, GoalStatus.EXCEEDED, GoalStatus.MISSED})
@@ -62,15 +57,17 @@ class Outcome:
 
 @dataclass(frozen=True, slots=True)
 class _Cause:
-    """Something that happened to one contributor goal, before it is fanned out to people."""
+    """Something that happened to one contributor goal, before it is fanned out to people.
+
+    Its rows' dedupe keys are ``key_prefix`` + recipient id + ``key_middle`` + channel."""
 
     kind: NotificationKind
-    contributor_goal: ContributorGoal
-    goal: Goal
+    contributor_goal_id: int
+    goal_id: int
     milestone_index: int | None
     payload: dict[str, Any]
-    # Builds the dedupe key from a recipient id and a channel.
-    key: Callable[[int, Channel], str]
+    key_prefix: str
+    key_middle: str
 
 
 # ---------------------------------------------------------------- dispatching
@@ -134,67 +131,92 @@ async def record_outcomes(account_id: int, outcomes: Sequence[Outcome]) -> list[
 
     Call inside the refresh's transaction, after the final values are written: the payload
     carries them. Returns the ids of new rows that still need delivery."""
-    wanted = [o for o in outcomes if o.status in FINAL_STATUSES]
+    wanted: dict[tuple[NotificationKind, int, int | None], Outcome] = {}
+    for outcome in outcomes:
+        if outcome.status in FINAL_STATUSES:
+            kind = _outcome_kind(outcome)
+            wanted.setdefault((kind, outcome.contributor_goal_id, outcome.milestone_index), outcome)
     if not wanted:
         return []
-    cg_ids = sorted({o.contributor_goal_id for o in wanted})
-    contributor_goals: dict[int, ContributorGoal] = {}
-    for chunk in _chunks(cg_ids):
-        for row in await ContributorGoal.filter(account_id=account_id, id__in=chunk).select_related(
-            "goal"
-        ):
-            contributor_goals[row.id] = row
     account = await Account.get(id=account_id)
-    milestone_cg_ids = sorted(
-        {
-            o.contributor_goal_id
-            for o in wanted
-            if o.milestone_index is not None and o.contributor_goal_id in contributor_goals
-        }
+    goals: dict[int, Goal] = {}
+    ids: list[int] = []
+    ordered = list(wanted.values())
+    for start in range(0, len(ordered), OUTCOMES_PER_STATEMENT):
+        chunk = ordered[start : start + OUTCOMES_PER_STATEMENT]
+        causes = await _outcome_causes(account, chunk, goals)
+        ids.extend(await _write(account, causes))
+    return sorted(ids)
+
+
+async def _outcome_causes(
+    account: Account, outcomes: Sequence[Outcome], goals: dict[int, Goal]
+) -> list[_Cause]:
+    """The outcomes whose contributor goal (and milestone) exist in the account and whose goal
+    turned their kind on, with the final numbers in their payload. ``goals`` caches goals."""
+    conn = connection()
+    p = Params(is_postgres(conn))
+    source = _rows_source(
+        p,
+        "o",
+        [("seq", "int"), ("contributor_goal_id", "int"), ("milestone_index", "int")],
+        [(i, o.contributor_goal_id, o.milestone_index) for i, o in enumerate(outcomes)],
     )
-    milestones: dict[tuple[int, int], Milestone] = {}
-    indexes = sorted({o.milestone_index for o in wanted if o.milestone_index is not None})
-    for chunk in _chunks(milestone_cg_ids):
-        for found in await Milestone.filter(contributor_goal_id__in=chunk, index__in=indexes):
-            milestones[(found.contributor_goal_id, found.index)] = found
+    _, rows = await conn.execute_query(
+        "SELECT o.seq, cg.goal_id, cg.value, cg.target, "
+        'm."index", m.start_date, m.end_date, m.value, m.target '
+        f"FROM {source} "
+        "JOIN contributor_goal cg ON cg.id = o.contributor_goal_id "
+        "LEFT JOIN milestone m ON m.contributor_goal_id = o.contributor_goal_id "
+        'AND m."index" = o.milestone_index '
+        f"WHERE cg.account_id = {p(account.id, 'int')} "
+        "AND (o.milestone_index IS NULL OR m.id IS NOT NULL) "
+        "ORDER BY o.seq",
+        p.values,
+    )
+    missing = sorted({row[1] for row in rows} - goals.keys())
+    for chunk in _chunks(missing):
+        goals.update((goal.id, goal) for goal in await Goal.filter(id__in=chunk))
     causes: list[_Cause] = []
-    for outcome in wanted:
-        cg = contributor_goals.get(outcome.contributor_goal_id)
-        if cg is None:
-            continue
+    for position, goal_id, cg_value, cg_target, index, start, end, value, target in rows:
+        outcome = outcomes[position]
         kind = _outcome_kind(outcome)
-        if not _turned_on(cg.goal, kind):
+        goal = goals[goal_id]
+        if not _turned_on(goal, kind):
             continue
-        payload = _base_payload(cg.goal, account)
-        if outcome.milestone_index is None:
-            payload.update(
-                value=_decimal(cg.value), target=_decimal(cg.target), status=str(outcome.status)
-            )
+        payload = _base_payload(goal, account)
+        if index is None:
+            payload.update(value=_stored(cg_value), target=_stored(cg_target))
         else:
-            milestone = milestones.get((cg.id, outcome.milestone_index))
-            if milestone is None:
-                continue
             payload.update(
                 milestone={
-                    "index": milestone.index,
-                    "start_date": milestone.start_date.isoformat(),
-                    "end_date": milestone.end_date.isoformat(),
+                    "index": index,
+                    "start_date": to_date(start).isoformat(),
+                    "end_date": to_date(end).isoformat(),
                 },
-                value=_decimal(milestone.value),
-                target=_decimal(milestone.target),
-                status=str(outcome.status),
+                value=_stored(value),
+                target=_stored(target),
             )
+        payload.update(status=str(outcome.status))
+        prefix, middle = _outcome_key(kind, outcome.contributor_goal_id, outcome.milestone_index)
         causes.append(
             _Cause(
                 kind=kind,
-                contributor_goal=cg,
-                goal=cg.goal,
+                contributor_goal_id=outcome.contributor_goal_id,
+                goal_id=goal_id,
                 milestone_index=outcome.milestone_index,
                 payload=payload,
-                key=_outcome_key(kind, cg.id, outcome.milestone_index),
+                key_prefix=prefix,
+                key_middle=middle,
             )
         )
-    return await _write(account, causes)
+    return causes
+
+
+def _stored(value: Any) -> str | None:
+    """A numeric column as the ORM reads it (four places), written into a payload."""
+    number = to_decimal(value)
+    return None if number is None else _decimal(number.quantize(FOUR_PLACES))
 
 
 def _outcome_kind(outcome: Outcome) -> NotificationKind:
@@ -207,22 +229,19 @@ def _outcome_kind(outcome: Outcome) -> NotificationKind:
 
 def _outcome_key(
     kind: NotificationKind, contributor_goal_id: int, milestone_index: int | None
-) -> Callable[[int, Channel], str]:
+) -> tuple[str, str]:
+    """``outcome:<recipient>:<kind>:<contributor goal>:<milestone index or "goal">:<channel>``,
+    as the parts around the recipient id."""
     milestone = "goal" if milestone_index is None else str(milestone_index)
-
-    def key(recipient_id: int, channel: Channel) -> str:
-        return f"outcome:{recipient_id}:{kind}:{contributor_goal_id}:{milestone}:{channel}"
-
-    return key
+    return "outcome:", f":{kind}:{contributor_goal_id}:{milestone}:"
 
 
 def _change_key(
     change_id: str, kind: NotificationKind, contributor_goal_id: int
-) -> Callable[[int, Channel], str]:
-    def key(recipient_id: int, channel: Channel) -> str:
-        return f"change:{change_id}:{kind}:{contributor_goal_id}:{recipient_id}:{channel}"
-
-    return key
+) -> tuple[str, str]:
+    """``change:<change>:<kind>:<contributor goal>:<recipient>:<channel>``, as the parts around
+    the recipient id."""
+    return f"change:{change_id}:{kind}:{contributor_goal_id}:", ":"
 
 
 async def _record_change(
@@ -240,17 +259,19 @@ async def _record_change(
         target, milestone_count = totals.get(cg.id, (Decimal(0), 0))
         payload = _base_payload(goal, account)
         payload.update(target=_decimal(target), milestone_count=milestone_count)
+        prefix, middle = _change_key(change_id, kind, cg.id)
         causes.append(
             _Cause(
                 kind=kind,
-                contributor_goal=cg,
-                goal=goal,
+                contributor_goal_id=cg.id,
+                goal_id=goal.id,
                 milestone_index=None,
                 payload=payload,
-                key=_change_key(change_id, kind, cg.id),
+                key_prefix=prefix,
+                key_middle=middle,
             )
         )
-    return await _write(account, causes)
+    return sorted(await _write(account, causes))
 
 
 async def _target_totals(goal: Goal, cg_ids: Sequence[int]) -> dict[int, tuple[Decimal, int]]:
@@ -304,110 +325,125 @@ def _decimal(value: Decimal | int | float | None) -> str | None:
 
 
 async def _write(account: Account, causes: Sequence[_Cause]) -> list[int]:
+    """Fan causes out to their recipients and channels in one statement: a user contributor, or
+    every member of a team contributor at this moment; only active users, who can still sign in
+    to read what they are sent. For a team the payload names who the message is about
+    (``contributor``: team id and name; None for a user).
+
+    Rows are inserted in the order of the causes, then recipient id, then channel; a key some
+    row already holds is skipped, so a repeated cause writes nothing. Returns the ids of the new
+    rows that need delivery."""
     if not causes:
         return []
-    recipients = await _recipients(account.id, [c.contributor_goal for c in causes])
     channels = [Channel.IN_APP, Channel.EMAIL]
     if account.webhook_url:
         channels.append(Channel.WEBHOOK)
-    wanted: dict[str, tuple[_Cause, int, Channel]] = {}
-    for cause in causes:
-        for recipient_id in recipients.by_contributor_goal.get(cause.contributor_goal.id, ()):
-            for channel in channels:
-                wanted.setdefault(cause.key(recipient_id, channel), (cause, recipient_id, channel))
-    new_keys = await _new_keys(list(wanted))
-    if not new_keys:
-        return []
-    now = utc_now()
-    payloads: dict[int, dict[str, Any]] = {}
-    rows: list[Notification] = []
-    for key in new_keys:
-        cause, recipient_id, channel = wanted[key]
-        payload = payloads.get(id(cause))
-        if payload is None:
-            contributor = recipients.contributor_names.get(cause.contributor_goal.id)
-            payload = payloads[id(cause)] = {**cause.payload, "contributor": contributor}
-        in_app = channel is Channel.IN_APP
-        rows.append(
-            Notification(
-                account_id=account.id,
-                recipient_id=recipient_id,
-                kind=cause.kind,
-                channel=channel,
-                goal_id=cause.goal.id,
-                contributor_goal_id=cause.contributor_goal.id,
-                milestone_index=cause.milestone_index,
-                dedupe_key=key,
-                payload=payload,
-                # The row is the in-app message: delivered as it is written.
-                state=DeliveryState.SENT if in_app else DeliveryState.PENDING,
-                sent_at=now if in_app else None,
+    conn = connection()
+    p = Params(is_postgres(conn))
+    cause_rows = _rows_source(
+        p,
+        "c",
+        [
+            ("seq", "int"),
+            ("contributor_goal_id", "int"),
+            ("goal_id", "int"),
+            ("kind", "text"),
+            ("milestone_index", "int"),
+            ("key_prefix", "text"),
+            ("key_middle", "text"),
+            ("payload", "json"),
+        ],
+        [
+            (
+                i,
+                c.contributor_goal_id,
+                c.goal_id,
+                str(c.kind),
+                c.milestone_index,
+                c.key_prefix,
+                c.key_middle,
+                c.payload,
             )
-        )
-    # Conflicts are rows a concurrent writer inserted since the check: theirs stand.
-    await Notification.bulk_create(rows, batch_size=CHUNK, ignore_conflicts=True)
-    pending_keys = [r.dedupe_key for r in rows if r.state == DeliveryState.PENDING]
-    ids: list[int] = []
-    for chunk in _chunks(pending_keys):
-        ids.extend(
-            await _column(
-                Notification.filter(dedupe_key__in=chunk, state=DeliveryState.PENDING), "id"
+            for i, c in enumerate(causes)
+        ],
+    )
+    # The row is the in-app message: delivered as it is written.
+    channel_rows = _rows_source(
+        p,
+        "ch",
+        [("seq", "int"), ("channel", "text"), ("state", "text")],
+        [
+            (
+                i,
+                str(channel),
+                str(DeliveryState.SENT if channel is Channel.IN_APP else DeliveryState.PENDING),
             )
+            for i, channel in enumerate(channels)
+        ],
+    )
+    account_id = p(account.id, "int")
+    now = p.instant(utc_now())
+    team = (
+        "CASE WHEN cg.user_id IS NULL AND cg.team_id IS NOT NULL THEN "
+        "{object}('team_id', cg.team_id, 'name', COALESCE(t.name, '')) END"
+    )
+    if p.postgres:
+        payload = (
+            "c.payload || jsonb_build_object('contributor', "
+            f"{team.format(object='jsonb_build_object')})"
         )
-    return sorted(ids)
+    else:
+        payload = f"json_set(c.payload, '$.contributor', json({team.format(object='json_object')}))"
+    sent = str(DeliveryState.SENT)
+    # Read as a query: the PostgreSQL client drops the rows an INSERT returns otherwise.
+    written = await conn.execute_query_dict(
+        "INSERT INTO notification (account_id, recipient_id, kind, channel, goal_id, "
+        "contributor_goal_id, milestone_index, dedupe_key, payload, state, attempts, "
+        "created_at, sent_at) "
+        "SELECT cg.account_id, u.id, c.kind, ch.channel, c.goal_id, cg.id, c.milestone_index, "
+        "c.key_prefix || CAST(u.id AS TEXT) || c.key_middle || ch.channel, "
+        f"{payload}, ch.state, 0, {now}, "
+        f"CASE WHEN ch.state = '{sent}' THEN {now} END "
+        f"FROM {cause_rows} "
+        f"JOIN contributor_goal cg ON cg.id = c.contributor_goal_id "
+        f"LEFT JOIN team t ON t.id = cg.team_id AND t.account_id = {account_id} "
+        "LEFT JOIN team_membership tm ON cg.user_id IS NULL AND tm.team_id = cg.team_id "
+        f"AND tm.account_id = {account_id} "
+        "JOIN app_user u ON u.id = COALESCE(cg.user_id, tm.user_id) "
+        f"AND u.account_id = {account_id} AND u.active "
+        f"CROSS JOIN {channel_rows} "
+        f"WHERE cg.account_id = {account_id} "
+        "ORDER BY c.seq, u.id, ch.seq "
+        # A key some row holds already, or a concurrent writer inserted since: theirs stands.
+        "ON CONFLICT (dedupe_key) DO NOTHING "
+        "RETURNING id, state",
+        p.values,
+    )
+    pending = str(DeliveryState.PENDING)
+    return [row["id"] for row in written if row["state"] == pending]
 
 
-async def _new_keys(keys: Sequence[str]) -> list[str]:
-    """The keys no row holds yet: a repeated cause builds no rows at all."""
-    existing: set[str] = set()
-    for chunk in _chunks(keys):
-        existing.update(await _column(Notification.filter(dedupe_key__in=chunk), "dedupe_key"))
-    return [k for k in keys if k not in existing]
-
-
-@dataclass(frozen=True, slots=True)
-class _Recipients:
-    by_contributor_goal: dict[int, list[int]]
-    # For a team contributor, who the message is about: {"team_id", "name"}; None for a user.
-    contributor_names: dict[int, dict[str, Any] | None]
-
-
-async def _recipients(account_id: int, contributor_goals: Iterable[ContributorGoal]) -> _Recipients:
-    """A user contributor, or every member of a team contributor at this moment; only active
-    users, who can still sign in to read what they are sent."""
-    cgs = {cg.id: cg for cg in contributor_goals}
-    team_ids = sorted({cg.team_id for cg in cgs.values() if cg.team_id is not None})
-    members: dict[int, list[int]] = defaultdict(list)
-    team_names: dict[int, str] = {}
-    if team_ids:
-        for team_id, name in await Team.filter(account_id=account_id, id__in=team_ids).values_list(
-            "id", "name"
-        ):
-            team_names[team_id] = name
-        for team_id, user_id in (
-            await TeamMembership.filter(account_id=account_id, team_id__in=team_ids)
-            .order_by("user_id")
-            .values_list("team_id", "user_id")
-        ):
-            members[team_id].append(user_id)
-    candidates = {cg.user_id for cg in cgs.values() if cg.user_id is not None}
-    for ids in members.values():
-        candidates.update(ids)
-    active: set[int] = set()
-    for chunk in _chunks(sorted(candidates)):
-        active.update(
-            await _column(User.filter(account_id=account_id, id__in=chunk, active=True), "id")
-        )
-    by_cg: dict[int, list[int]] = {}
-    names: dict[int, dict[str, Any] | None] = {}
-    for cg in cgs.values():
-        if cg.user_id is not None:
-            by_cg[cg.id] = [cg.user_id] if cg.user_id in active else []
-            names[cg.id] = None
-        elif cg.team_id is not None:
-            by_cg[cg.id] = [u for u in members.get(cg.team_id, []) if u in active]
-            names[cg.id] = {"team_id": cg.team_id, "name": team_names.get(cg.team_id, "")}
-    return _Recipients(by_contributor_goal=by_cg, contributor_names=names)
+def _rows_source(
+    p: Params, name: str, columns: Sequence[tuple[str, str]], rows: Sequence[Sequence[Any]]
+) -> str:
+    """Rows sent as parameters, to join in a statement as table ``name``: PostgreSQL unnests one
+    array per column; SQLite reads one JSON array of rows. ``columns`` are (name, type) pairs,
+    the type one of int, text and json (a dict, as a JSON object)."""
+    names = ", ".join(column for column, _ in columns)
+    if p.postgres:
+        arrays = []
+        for i, (_, kind) in enumerate(columns):
+            values = [row[i] for row in rows]
+            if kind == "json":
+                arrays.append(f"CAST({p([json.dumps(v) for v in values], 'text[]')} AS jsonb[])")
+            else:
+                arrays.append(p(values, "bigint[]" if kind == "int" else "text[]"))
+        return f"unnest({', '.join(arrays)}) AS {name}({names})"
+    placeholder = p(json.dumps([list(row) for row in rows]))
+    extracted = ", ".join(
+        f"json_extract(value, '$[{i}]') AS {column}" for i, (column, _) in enumerate(columns)
+    )
+    return f"(SELECT {extracted} FROM json_each({placeholder})) AS {name}"
 
 
 async def _column(query: QuerySet[Any], field: str) -> list[Any]:
