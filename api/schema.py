@@ -18,6 +18,7 @@ from strawberry.types import ExecutionContext
 from api.account.mutations import AccountMutation
 from api.account.queries import AccountQuery
 from api.common.errors import should_mask_error
+from api.common.text import RefuseNulText
 from api.directory.mutations import DirectoryMutation
 from api.directory.queries import DirectoryQuery
 from api.goals.mutations import GoalMutation
@@ -75,6 +76,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         partial(MaxAliasesLimiter, max_alias_count=settings.max_aliases),
         partial(MaxTokensLimiter, max_token_count=settings.max_tokens),
         partial(RequestMaskErrors, should_mask_error=should_mask_error),
+        RefuseNulText,
     ]
     if not settings.introspection:
         from graphql.validation import NoSchemaIntrospectionCustomRule

@@ -194,7 +194,13 @@ def to_utc(
             "Give the timestamp with its UTC offset, e.g. 2026-03-02T09:00:00+01:00.",
         )
         return None
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        problems.add(
+            index, field_name, ErrorCode.INVALID, "The timestamp falls outside the calendar in UTC."
+        )
+        return None
 
 
 def check_not_before(

@@ -1,11 +1,14 @@
 """Milestone periods: pure date arithmetic, no database and no clock."""
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import MAXYEAR, date, timedelta
 
 from domain.enums import MilestonePeriod
 
 MAX_GOAL_YEARS = 5
+# Periods reach up to a year beyond a goal's dates; these bounds keep them inside the calendar.
+FIRST_GOAL_DATE = date(1900, 1, 1)
+LAST_GOAL_DATE = date(MAXYEAR - 1, 12, 31)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,8 +78,15 @@ def milestone_periods(
 def exceeds_max_duration(start_date: date, end_date: date) -> bool:
     """True when [start, end] is longer than five years (end may fall on the day before the
     fifth anniversary of the start)."""
+    if start_date.year + MAX_GOAL_YEARS > MAXYEAR:
+        return False
     try:
         limit = start_date.replace(year=start_date.year + MAX_GOAL_YEARS)
     except ValueError:  # 29 February
         limit = date(start_date.year + MAX_GOAL_YEARS, 3, 1)
     return end_date >= limit
+
+
+def outside_goal_dates(start_date: date, end_date: date) -> bool:
+    """True when either date lies outside the range a goal's dates may take."""
+    return start_date < FIRST_GOAL_DATE or end_date > LAST_GOAL_DATE

@@ -15,6 +15,7 @@ from api.common.errors import PublicError
 from api.goals.types import GoalCategory, GoalStatus, GoalType, MilestonePeriod
 from api.ids import from_global_id
 from domain import enums
+from domain.global_ids import max_pk
 from domain.goals import queries as goal_queries
 
 MAX_IDS = 500
@@ -176,6 +177,8 @@ def decode_cursor(
             raise ValueError("another order")
         if not isinstance(pk, int) or not (text is None or isinstance(text, str)):
             raise ValueError("malformed")
+        if isinstance(pk, bool) or not 1 <= pk <= max_pk("Goal"):
+            raise ValueError("no such goal")
         value = None if text is None else _PARSE_SORT_VALUE[field](text)
     except (ValueError, TypeError, InvalidOperation, binascii.Error, UnicodeDecodeError):
         raise PublicError("`after` is not a cursor this list gave out in this order.") from None

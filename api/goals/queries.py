@@ -21,7 +21,14 @@ from api.goals.filters import (
 from api.goals.types import Goal, MilestonePeriod, MilestoneWindow, local_today
 from api.ids import from_global_id
 from domain.goals import queries as goal_queries
-from domain.periods import MAX_GOAL_YEARS, exceeds_max_duration, milestone_periods
+from domain.periods import (
+    FIRST_GOAL_DATE,
+    LAST_GOAL_DATE,
+    MAX_GOAL_YEARS,
+    exceeds_max_duration,
+    milestone_periods,
+    outside_goal_dates,
+)
 
 
 @strawberry.type
@@ -98,6 +105,8 @@ class GoalQuery:
             raise PublicError("`endDate` must not be before `startDate`.")
         if exceeds_max_duration(start_date, end_date):
             raise PublicError(f"A goal lasts at most {MAX_GOAL_YEARS} years.")
+        if outside_goal_dates(start_date, end_date):
+            raise PublicError(f"Goal dates lie between {FIRST_GOAL_DATE} and {LAST_GOAL_DATE}.")
         periods = milestone_periods(
             start_date,
             end_date,

@@ -60,6 +60,14 @@ def status_today(
     )
 
 
+def days_after(day: datetime.date, days: int) -> datetime.date:
+    """``day`` moved by ``days``, stopping at the first or last date there is."""
+    try:
+        return day + datetime.timedelta(days=days)
+    except OverflowError:
+        return datetime.date.max if days > 0 else datetime.date.min
+
+
 def plain_decimal(number: Decimal | None) -> Decimal | None:
     """The same number without storage padding: 12.5000 reads 12.5, 100.0000 reads 100."""
     if number is None:
@@ -213,11 +221,9 @@ class ContributorGoal:
         to: datetime.date | None = None,
     ) -> list[ProgressPoint]:
         last = to or (
-            from_ + datetime.timedelta(days=DEFAULT_HISTORY_DAYS - 1)
-            if from_ is not None
-            else local_today(info)
+            days_after(from_, DEFAULT_HISTORY_DAYS - 1) if from_ is not None else local_today(info)
         )
-        first = from_ or last - datetime.timedelta(days=DEFAULT_HISTORY_DAYS - 1)
+        first = from_ or days_after(last, 1 - DEFAULT_HISTORY_DAYS)
         if first > last:
             raise PublicError("`from` must not be after `to`.")
         if (last - first).days + 1 > MAX_HISTORY_DAYS:

@@ -50,6 +50,8 @@ from domain.periods import Period
 from domain.permissions import GoalAccess, Reach, can_remove_contributor, goal_access
 
 MAX_DELETIONS = 500
+# Bounds one update's statements (and their parameters) whatever the client sends.
+MAX_TARGET_EDITS = 5000
 INSERT_BATCH = 10_000
 
 
@@ -508,6 +510,11 @@ def _check_target_edits(
     contributor_goal_ids: set[int],
     milestone_count: int,
 ) -> list[TargetEdit]:
+    if len(edits) > MAX_TARGET_EDITS:
+        errors.add(
+            path, ErrorCode.TOO_MANY, f"Edit at most {MAX_TARGET_EDITS} targets in one update."
+        )
+        return []
     seen: set[tuple[int, int]] = set()
     for i, edit in enumerate(edits):
         item = (*path, str(i))

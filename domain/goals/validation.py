@@ -22,7 +22,14 @@ from domain.enums import (
 )
 from domain.errors import ErrorCode, Errors, Path
 from domain.models import Pipeline, Team, User
-from domain.periods import Period, exceeds_max_duration, milestone_periods
+from domain.periods import (
+    FIRST_GOAL_DATE,
+    LAST_GOAL_DATE,
+    Period,
+    exceeds_max_duration,
+    milestone_periods,
+    outside_goal_dates,
+)
 from domain.permissions import Reach
 
 MAX_NAME_LENGTH = 200
@@ -139,6 +146,14 @@ def plan_milestones(
         return None
     if exceeds_max_duration(draft.start_date, draft.end_date):
         errors.add([*path, "endDate"], ErrorCode.INVALID, "A goal lasts at most 5 years.")
+        return None
+    if outside_goal_dates(draft.start_date, draft.end_date):
+        field = "startDate" if draft.start_date < FIRST_GOAL_DATE else "endDate"
+        errors.add(
+            [*path, field],
+            ErrorCode.INVALID,
+            f"Goal dates lie between {FIRST_GOAL_DATE} and {LAST_GOAL_DATE}.",
+        )
         return None
     return milestone_periods(
         draft.start_date,

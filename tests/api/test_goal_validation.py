@@ -462,3 +462,18 @@ async def test_a_malformed_date_is_refused_before_anything_runs(client, bad_date
     assert "endDate" in error["message"] and "Date" in error["message"], error
     assert "Unexpected error" not in error["message"]
     assert await row_counts() == before
+
+
+async def test_too_many_target_edits_in_one_update(client):
+    tenant = await floor()
+    created = await op(client, tenant.admin_token, "CreateGoal", {"input": valid_goal(tenant)})
+    goal = created["createGoal"]["goal"]
+    contributor_id = goal["contributors"][0]["id"]
+    edits = [{"contributorId": contributor_id, "milestoneIndex": 0, "amount": 1}] * 5001
+    before = await row_counts()
+    data = await op(
+        client, tenant.admin_token, "UpdateGoal", {"input": {"id": goal["id"], "targets": edits}}
+    )
+    errors = data["updateGoal"]["userErrors"]
+    assert [(e["field"], e["code"]) for e in errors] == [(["input", "targets"], "TOO_MANY")]
+    assert await row_counts() == before
