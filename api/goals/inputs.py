@@ -20,13 +20,10 @@ from domain.goals.service import (
 )
 from domain.goals.validation import UNKNOWN_ID, ContributorDraft, GoalDraft
 
-# Primary keys are 32-bit integers; a larger number cannot name a row.
-MAX_PK = 2**31 - 1
-
 
 def decode_id(global_id: str, type_name: str) -> int:
     pk = from_global_id(global_id, type_name)
-    return pk if pk is not None and pk <= MAX_PK else UNKNOWN_ID
+    return UNKNOWN_ID if pk is None else pk
 
 
 def decode_ids(global_ids: list[strawberry.ID] | None, type_name: str) -> list[int] | None:
