@@ -5,13 +5,7 @@ from functools import partial
 import strawberry
 import structlog
 from graphql import GraphQLError
-from strawberry.extensions import (
-    AddValidationRules,
-    MaskErrors,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    QueryDepthLimiter,
-)
+from strawberry.extensions import AddValidationRules, MaskErrors, MaxTokensLimiter
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
@@ -23,6 +17,7 @@ from api.directory.mutations import DirectoryMutation
 from api.directory.queries import DirectoryQuery
 from api.goals.mutations import GoalMutation
 from api.goals.queries import GoalQuery
+from api.limits import cost_limiter, depth_and_alias_rule
 from api.notifications.mutations import NotificationMutation
 from api.notifications.queries import NotificationQuery
 from api.observability import request_id_var
@@ -72,11 +67,15 @@ class RequestMaskErrors(MaskErrors):
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     settings = settings or get_settings()
     extensions: list = [
-        partial(QueryDepthLimiter, max_depth=settings.max_query_depth),
-        partial(MaxAliasesLimiter, max_alias_count=settings.max_aliases),
+        # Comments count as tokens too (graphql-core's max_tokens counts them).
         partial(MaxTokensLimiter, max_token_count=settings.max_tokens),
+        partial(
+            AddValidationRules,
+            [depth_and_alias_rule(settings.max_query_depth, settings.max_aliases)],
+        ),
         partial(RequestMaskErrors, should_mask_error=should_mask_error),
         RefuseNulText,
+        cost_limiter(settings.max_query_cost, settings.max_page_size),
     ]
     if not settings.introspection:
         from graphql.validation import NoSchemaIntrospectionCustomRule

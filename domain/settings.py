@@ -23,6 +23,8 @@ class Settings(BaseSettings):
     max_aliases: int = 30
     max_tokens: int = 5000
     max_page_size: int = 100
+    max_query_cost: int = Field(default=500_000, ge=1, description="objects an answer may hold")
+    max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1, description="request body size")
     log_json: bool = Field(default=False, description="JSON log lines instead of console lines")
     log_level: str = "INFO"
 
