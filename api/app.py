@@ -1,9 +1,11 @@
 """The Starlette application: /graphql (GraphiQL on GET), /healthz, /readyz and /metrics."""
 
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import redis.asyncio as aioredis
+from cross_web import HTTPException
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -14,6 +16,7 @@ from strawberry.asgi import GraphQL
 from tortoise import connections
 
 from api.auth import RequireToken
+from api.body_limit import LimitBody
 from api.context import Context
 from api.graphiql import ASSETS_DIR, ASSETS_PATH, graphiql_html
 from api.observability import RequestIdMiddleware, configure_logging, metrics
@@ -28,6 +31,19 @@ class GoalsGraphQL(GraphQL[Context, None]):
     @property
     def graphql_ide_html(self) -> str:
         return GRAPHIQL_HTML
+
+    def decode_json(self, data: str | bytes) -> object:
+        """A request body is a JSON object; anything else, or JSON nested too deeply to read,
+        is the client's mistake (400), not ours."""
+        try:
+            decoded = json.loads(data)
+        except RecursionError:
+            raise HTTPException(400, "The request body is nested too deeply.") from None
+        except UnicodeDecodeError:
+            raise HTTPException(400, "The request body is not UTF-8.") from None
+        if not isinstance(decoded, dict):
+            raise HTTPException(400, "The request body must be a JSON object.")
+        return decoded
 
     async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
         # Only the GraphiQL page passes RequireToken without a viewer, and it runs no operation.
@@ -91,7 +107,11 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
 
     app = Starlette(
         routes=[
-            Route("/graphql", RequireToken(graphql), methods=["GET", "POST"]),
+            Route(
+                "/graphql",
+                RequireToken(LimitBody(graphql, settings.max_body_bytes)),
+                methods=["GET", "POST"],
+            ),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics),

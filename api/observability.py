@@ -1,6 +1,7 @@
 """Structured logs with a request id, and Prometheus metrics."""
 
 import logging
+import re
 import sys
 import time
 import uuid
@@ -8,11 +9,20 @@ from contextvars import ContextVar
 
 import structlog
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
+from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
+log = structlog.get_logger("api")
+
+# A caller's X-Request-ID goes into every log line of the request: only a plain token is kept.
+SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+# The path label of requests that matched no route: unknown paths must not grow the metrics.
+UNMATCHED = "<unmatched>"
+# nginx's code for "the client closed the connection before the response": not a server error.
+CLIENT_CLOSED = "499"
 
 REQUESTS = Counter("goals_http_requests_total", "HTTP requests", ["method", "path", "status"])
 LATENCY = Histogram("goals_http_request_seconds", "HTTP request duration", ["method", "path"])
@@ -51,17 +61,16 @@ class RequestIdMiddleware:
             await self.app(scope, receive, send)
             return
         incoming = Request(scope).headers.get("x-request-id", "")
-        request_id = incoming if 0 < len(incoming) <= 64 else uuid.uuid4().hex
+        request_id = incoming if SAFE_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
         token = request_id_var.set(request_id)
         structlog.contextvars.bind_contextvars(request_id=request_id)
         started = time.perf_counter()
-        path = scope.get("path", "")
-        status = 500
+        status = "500"
 
         async def send_with_id(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
-                status = message["status"]
+                status = str(message["status"])
                 message.setdefault("headers", [])
                 message["headers"] = [
                     *message["headers"],
@@ -71,11 +80,26 @@ class RequestIdMiddleware:
 
         try:
             await self.app(scope, receive, send_with_id)
+        except ClientDisconnect:
+            # Nobody is left to answer; the request did not fail on our side.
+            status = CLIENT_CLOSED
+            log.info("client disconnected", path=scope.get("path", ""))
         finally:
-            REQUESTS.labels(scope.get("method", ""), path, str(status)).inc()
+            path = route_label(scope)
+            REQUESTS.labels(scope.get("method", ""), path, status).inc()
             LATENCY.labels(scope.get("method", ""), path).observe(time.perf_counter() - started)
             structlog.contextvars.unbind_contextvars("request_id")
             request_id_var.reset(token)
+
+
+def route_label(scope: Scope) -> str:
+    """The template of the route that handled the request (``/graphql``, ``/items/{id}``),
+    never the raw path."""
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    if not isinstance(path, str):
+        return UNMATCHED
+    return f"{path}/{{path}}" if isinstance(route, Mount) else path or "/"
 
 
 async def metrics(_: Request) -> Response:

@@ -1,6 +1,8 @@
-"""Text the database can store: PostgreSQL's text types cannot hold the NUL character, so an
-operation whose strings carry one is refused before it runs, whichever field it is in."""
+"""Text the database can store: PostgreSQL's text types cannot hold the NUL character and no
+UTF-8 text can hold a lone surrogate (JSON's "\\ud800" escapes make one), so an operation whose
+strings carry either is refused before it runs, whichever field it is in."""
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -10,38 +12,54 @@ from strawberry.extensions import SchemaExtension
 
 NUL = "\x00"
 NUL_MESSAGE = "Text cannot contain the NUL character (U+0000)."
+SURROGATE_MESSAGE = "Text cannot contain a lone surrogate (U+D800 to U+DFFF); send UTF-8 text."
+SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def _holds_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return NUL in value
-    if isinstance(value, dict):
-        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
-    if isinstance(value, list | tuple):
-        return any(_holds_nul(item) for item in value)
-    return False
+def _strings(value: Any) -> Iterator[str]:
+    """Every string in a JSON value, keys included; a loop, so any nesting depth is fine."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            yield item
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list | tuple):
+            pending.extend(item)
 
 
-class _LiteralWithNul(Visitor):
+def text_problem(value: Any) -> str | None:
+    """Why some string in ``value`` cannot be stored, or None."""
+    for text in _strings(value):
+        if NUL in text:
+            return NUL_MESSAGE
+        if SURROGATE.search(text):
+            return SURROGATE_MESSAGE
+    return None
+
+
+class _LiteralProblem(Visitor):
     def __init__(self) -> None:
         super().__init__()
-        self.found = False
+        self.problem: str | None = None
 
     def enter_string_value(self, node: StringValueNode, *_: Any) -> None:
-        if NUL in node.value:
-            self.found = True
+        self.problem = self.problem or text_problem(node.value)
 
 
 class RefuseNulText(SchemaExtension):
-    """Answers an operation with NUL in a variable or a string literal with one clear error."""
+    """Answers an operation with NUL or a lone surrogate in a variable or a string literal with
+    one clear error."""
 
     def on_execute(self) -> Iterator[None]:
         context = self.execution_context
-        found = _holds_nul(context.variables)
-        if not found and context.graphql_document is not None:
-            literals = _LiteralWithNul()
+        problem = text_problem(context.variables)
+        if problem is None and context.graphql_document is not None:
+            literals = _LiteralProblem()
             visit(context.graphql_document, literals)
-            found = literals.found
-        if found:
-            context.result = ExecutionResult(data=None, errors=[GraphQLError(NUL_MESSAGE)])
+            problem = literals.problem
+        if problem:
+            context.result = ExecutionResult(data=None, errors=[GraphQLError(problem)])
         yield

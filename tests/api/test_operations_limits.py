@@ -58,6 +58,10 @@ def _nested_teams(levels: int) -> str:
     return f"{{ viewer {{ {selection} }} }}"
 
 
+# Nested directory lists multiply fast; this test is about depth alone.
+@pytest.mark.parametrize(
+    "settings", [Settings(database_url="unused", redis_url=None, max_query_cost=10**24)]
+)
 async def test_query_depth_is_capped(client) -> None:
     tenant = await make_tenant()
     shallow = await gql(client, tenant.admin_token, _nested_teams(5))
