@@ -12,6 +12,7 @@ from enum import Enum
 import strawberry
 
 from api.common.errors import PublicError
+from api.common.text import text_problem
 from api.goals.types import GoalCategory, GoalStatus, GoalType, MilestonePeriod
 from api.ids import from_global_id
 from domain import enums
@@ -145,12 +146,41 @@ def goal_order(order: GoalOrder | None) -> tuple[goal_queries.GoalOrderField, bo
     return goal_queries.GoalOrderField(order.field), order.direction is OrderDirection.DESC
 
 
+# A cursor given out holds a name of at most 200 characters: anything much longer is forged.
+MAX_CURSOR_LENGTH = 4096
+# Percents are stored with two decimals and fewer than 22 digits before the point.
+PERCENT_DIGITS = 22
+
+
+def _percent_value(text: str) -> Decimal:
+    value = Decimal(text)
+    if not value.is_finite() or value.as_tuple().exponent < -2:
+        raise ValueError("not a stored percent")
+    if value and value.adjusted() >= PERCENT_DIGITS:  # no arithmetic: it could overflow
+        raise ValueError("not a stored percent")
+    return value
+
+
+def _name_value(text: str) -> str:
+    if text_problem(text):
+        raise ValueError("not a stored name")
+    return text
+
+
+def _instant_value(text: str) -> datetime.datetime:
+    value = datetime.datetime.fromisoformat(text)
+    if value.tzinfo is None:
+        raise ValueError("not an instant")
+    value.astimezone(datetime.UTC)  # OverflowError for an instant outside the calendar
+    return value
+
+
 _PARSE_SORT_VALUE: dict[goal_queries.GoalOrderField, Callable[[str], goal_queries.SortValue]] = {
-    goal_queries.GoalOrderField.PROGRESS: Decimal,
-    goal_queries.GoalOrderField.NAME: str,
+    goal_queries.GoalOrderField.PROGRESS: _percent_value,
+    goal_queries.GoalOrderField.NAME: _name_value,
     goal_queries.GoalOrderField.START_DATE: datetime.date.fromisoformat,
     goal_queries.GoalOrderField.END_DATE: datetime.date.fromisoformat,
-    goal_queries.GoalOrderField.CREATED_AT: datetime.datetime.fromisoformat,
+    goal_queries.GoalOrderField.CREATED_AT: _instant_value,
 }
 
 
@@ -171,6 +201,8 @@ def decode_cursor(
 ) -> tuple[goal_queries.SortValue, int]:
     """(sort value, id) from a cursor given out for the same order."""
     try:
+        if len(cursor) > MAX_CURSOR_LENGTH:
+            raise ValueError("too long")
         raw = base64.urlsafe_b64decode(cursor.encode() + b"=" * (-len(cursor) % 4))
         cursor_field, cursor_descending, text, pk = json.loads(raw)
         if cursor_field != field.value or cursor_descending is not descending:
@@ -180,8 +212,13 @@ def decode_cursor(
         if isinstance(pk, bool) or not 1 <= pk <= max_pk("Goal"):
             raise ValueError("no such goal")
         value = None if text is None else _PARSE_SORT_VALUE[field](text)
-    except (ValueError, TypeError, InvalidOperation, binascii.Error, UnicodeDecodeError):
+    except (
+        ValueError,
+        TypeError,
+        InvalidOperation,
+        OverflowError,
+        RecursionError,
+        binascii.Error,
+    ):
         raise PublicError("`after` is not a cursor this list gave out in this order.") from None
-    if isinstance(value, Decimal) and not value.is_finite():
-        raise PublicError("`after` is not a cursor this list gave out in this order.")
     return value, pk

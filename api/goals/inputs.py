@@ -30,13 +30,23 @@ def decode_ids(global_ids: list[strawberry.ID] | None, type_name: str) -> list[i
     return None if global_ids is None else [decode_id(g, type_name) for g in global_ids]
 
 
-def decode_deletion(global_id: str) -> DeletionRef:
-    """Goal and contributor-goal ids travel in one list; the id itself says which it is."""
-    for kind in (Deletable.GOAL, Deletable.CONTRIBUTOR_GOAL):
-        pk = decode_id(global_id, kind.value)
-        if pk != UNKNOWN_ID:
-            return DeletionRef(kind, pk)
-    return DeletionRef(Deletable.GOAL, UNKNOWN_ID)
+def decode_deletions(global_ids: list[strawberry.ID]) -> list[DeletionRef]:
+    """Goal and contributor-goal ids travel in one list; the id itself says which it is.
+
+    Ids that name nothing become distinct ids no row has (0, -1, ...), one per distinct text,
+    so each is NOT_FOUND and only a repeat of the same text is DUPLICATE."""
+    unknown: dict[str, int] = {}
+    refs = []
+    for global_id in global_ids:
+        for kind in (Deletable.GOAL, Deletable.CONTRIBUTOR_GOAL):
+            pk = decode_id(global_id, kind.value)
+            if pk != UNKNOWN_ID:
+                refs.append(DeletionRef(kind, pk))
+                break
+        else:
+            placeholder = unknown.setdefault(global_id, UNKNOWN_ID - len(unknown))
+            refs.append(DeletionRef(Deletable.GOAL, placeholder))
+    return refs
 
 
 @strawberry.input(description="A user or a team (exactly one) with their targets.")

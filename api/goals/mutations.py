@@ -12,7 +12,7 @@ from api.goals.inputs import (
     ApplyGoalTargetsInput,
     CreateGoalInput,
     UpdateGoalInput,
-    decode_deletion,
+    decode_deletions,
     decode_id,
 )
 from api.goals.types import Goal
@@ -101,7 +101,7 @@ class GoalMutation:
     async def delete_goals(self, info: Info, ids: list[strawberry.ID]) -> DeleteGoalsPayload:
         try:
             deleted = await service.delete_goals(
-                info.context.viewer, await info.context.reach(), [decode_deletion(i) for i in ids]
+                info.context.viewer, await info.context.reach(), decode_deletions(ids)
             )
         except ValidationFailed as failed:
             return DeleteGoalsPayload(deleted_ids=[], user_errors=user_errors(failed.errors))
