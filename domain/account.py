@@ -1,6 +1,5 @@
 """Account settings and API tokens: who may change them and what values they take."""
 
-import ipaddress
 import zoneinfo
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -15,6 +14,7 @@ from domain.enums import GoalPermission, Seat
 from domain.errors import ErrorCode, Errors, UserError
 from domain.models import Account, ApiToken, User
 from domain.tokens import issue_token
+from domain.webhook_addresses import private_host_problem
 
 MAX_ACCOUNT_NAME = 200
 MAX_TOKEN_NAME = 200
@@ -72,8 +72,8 @@ def is_timezone(name: str) -> bool:
 def webhook_url_problem(url: str, *, allow_private: bool) -> str | None:
     """Why ``url`` cannot receive webhooks, or None.
 
-    Without ``allow_private`` only https to a public host is accepted; the delivery checks
-    the resolved address again, this only refuses what is plainly internal.
+    Without ``allow_private`` only https to a host that may be public is accepted, by the
+    rule delivery applies again to the addresses the name resolves to.
     """
     if len(url) > MAX_WEBHOOK_URL:
         return f"The URL is longer than {MAX_WEBHOOK_URL} characters."
@@ -94,13 +94,7 @@ def webhook_url_problem(url: str, *, allow_private: bool) -> str | None:
         return "Put no credentials in the URL; the signature authenticates each call."
     if allow_private:
         return None
-    if host == "localhost" or host.endswith((".localhost", ".local", ".internal")):
-        return "Webhooks go to public hosts only."
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return None
-    return None if address.is_global else "Webhooks go to public addresses only."
+    return private_host_problem(host)
 
 
 def _validate_settings(

@@ -21,9 +21,9 @@ from domain.global_ids import encode_global_id
 from domain.models import Notification
 from domain.notification_messages import summary
 from domain.settings import Settings
+from domain.webhook_addresses import is_public_address
 from workers.channels import PermanentDeliveryError
 
-IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 RETRYABLE_STATUSES = frozenset({408, 425, 429})
 
 
@@ -38,12 +38,7 @@ class WebhookTarget:
     host_header: str
 
 
-def is_public(address: IpAddress) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return is_public(address.ipv4_mapped)
-    return address.is_global and not (
-        address.is_multicast or address.is_reserved or address.is_link_local
-    )
+is_public = is_public_address
 
 
 async def resolve_target(url: str, *, allow_private: bool) -> WebhookTarget:
@@ -133,16 +128,19 @@ async def send(
     if account.webhook_secret:
         headers["X-Goals-Signature"] = signature(account.webhook_secret, timestamp, body)
     extensions = {"sni_hostname": target.host} if target.url.scheme == "https" else {}
-    async with httpx.AsyncClient(
-        timeout=settings.webhook_timeout_seconds,
-        follow_redirects=False,
-        trust_env=False,
-        transport=transport,
-    ) as client:
-        response = await client.post(
-            target.url, content=body, headers=headers, extensions=extensions
-        )
-    status = response.status_code
+    async with (
+        httpx.AsyncClient(
+            timeout=settings.webhook_timeout_seconds,
+            follow_redirects=False,
+            trust_env=False,
+            transport=transport,
+        ) as client,
+        # Only the status matters: the response body is never read, whatever its size.
+        client.stream(
+            "POST", target.url, content=body, headers=headers, extensions=extensions
+        ) as response,
+    ):
+        status = response.status_code
     if 200 <= status < 300:
         return
     if 300 <= status < 400:
