@@ -7,7 +7,9 @@ import email.policy
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from email.message import EmailMessage
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -180,3 +182,20 @@ async def arq_pool(redis_url: str) -> Any:
     from arq.connections import create_pool
 
     return await create_pool(RedisSettings.from_dsn(redis_url))
+
+
+class WebhookRow:
+    """Stands in for a webhook notification row with its account and recipient loaded."""
+
+    id = 7
+    kind = "GOAL_ASSIGNED"
+    milestone_index = None
+    contributor_goal_id = 3
+    payload = {"goal": {"id": 5, "name": "G", "unit": "COUNT"}, "target": "1"}
+    created_at = datetime(2026, 1, 1, tzinfo=UTC)
+
+    def __init__(self, webhook_url: str) -> None:
+        self.account = SimpleNamespace(
+            webhook_url=webhook_url, webhook_secret="a-long-shared-secret"
+        )
+        self.recipient = SimpleNamespace(id=2, email="ana@acme.test", name="Ana")

@@ -10,7 +10,6 @@ import ipaddress
 import json
 import socket
 import time
-from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -22,6 +21,7 @@ from tests.helpers import make_tenant
 from tests.notification_helpers import create_goal
 from tests.workers.notification_support import (  # noqa: F401
     Receiver,
+    WebhookRow,
     delivery_settings,
     dispatcher,
     run_workers,
@@ -171,26 +171,8 @@ async def test_the_request_goes_to_the_checked_address_with_the_name_for_tls(mon
         seen.append(request)
         return httpx.Response(204)
 
-    class Row:
-        id = 7
-        kind = "GOAL_ASSIGNED"
-        milestone_index = None
-        contributor_goal_id = 3
-        payload = {"goal": {"id": 5, "name": "G", "unit": "COUNT"}, "target": "1"}
-
-        class account:  # noqa: N801 - stands in for the related row
-            webhook_url = "https://hooks.example.com:8443/goals"
-            webhook_secret = SECRET
-
-        class recipient:  # noqa: N801
-            id = 2
-            email = "ana@acme.test"
-            name = "Ana"
-
-        created_at = datetime(2026, 1, 1, tzinfo=UTC)
-
     await webhook_channel.send(
-        Row(),  # type: ignore[arg-type]
+        WebhookRow("https://hooks.example.com:8443/goals"),  # type: ignore[arg-type]
         delivery_settings(webhook_allow_private=False),
         transport=httpx.MockTransport(respond),
     )

@@ -4,35 +4,16 @@ when the URL is saved."""
 import asyncio
 import ipaddress
 import time
-from datetime import UTC, datetime
 
 import pytest
 
 from domain.webhook_addresses import is_public_address, private_host_problem
 from tests.api.test_account import update
 from tests.helpers import make_tenant
-from tests.workers.notification_support import delivery_settings
+from tests.workers.notification_support import WebhookRow, delivery_settings
 from workers.channels import webhook as webhook_channel
 
 ENDLESS_LIMIT = 256 * 1024 * 1024
-
-
-class _Row:
-    id = 7
-    kind = "GOAL_ASSIGNED"
-    milestone_index = None
-    contributor_goal_id = 3
-    payload = {"goal": {"id": 5, "name": "G", "unit": "COUNT"}, "target": "1"}
-    created_at = datetime(2026, 1, 1, tzinfo=UTC)
-
-    class account:  # noqa: N801 - stands in for the related row
-        webhook_url = ""
-        webhook_secret = "a-long-shared-secret"
-
-    class recipient:  # noqa: N801
-        id = 2
-        email = "ana@acme.test"
-        name = "Ana"
 
 
 async def test_a_receiver_streaming_an_endless_body_does_not_hold_the_worker() -> None:
@@ -57,8 +38,7 @@ async def test_a_receiver_streaming_an_endless_body_does_not_hold_the_worker() -
 
     server = await asyncio.start_server(endless, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
-    row = _Row()
-    row.account.webhook_url = f"http://127.0.0.1:{port}/hook"
+    row = WebhookRow(f"http://127.0.0.1:{port}/hook")
     try:
         started = time.perf_counter()
         await webhook_channel.send(row, delivery_settings())  # type: ignore[arg-type]
