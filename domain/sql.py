@@ -2,6 +2,7 @@
 and bulk writes (PostgreSQL: one statement over arrays; SQLite: one prepared statement run for
 every row). Table and column names come from code, never from users."""
 
+import json
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -57,10 +58,11 @@ class Params:
         return self(value, "timestamptz") if self.postgres else self(sqlite_instant(value))
 
     def ids(self, values: Sequence[int]) -> str:
-        """A list for ``column IN (...)``: one array parameter, or one placeholder per id."""
+        """A list for ``column IN (...)`` as one parameter, however long: an array for
+        PostgreSQL, a JSON array for SQLite."""
         if self.postgres:
             return f"SELECT unnest({self(list(values), 'bigint[]')})"
-        return ", ".join(self(v) for v in values) or "NULL"
+        return f"SELECT value FROM json_each({self(json.dumps([int(v) for v in values]))})"
 
 
 def sqlite_instant(value: datetime) -> str:

@@ -1,4 +1,6 @@
-"""Batch loads for goals: one query per kind of related object per request, whatever the page."""
+"""Batch loads for goals: one query per kind of related object per request, whatever the page;
+a list of keys too long to bind in one statement (a goal's 130,000 milestones) is read in
+pieces."""
 
 from collections import defaultdict
 from collections.abc import Sequence
@@ -13,13 +15,18 @@ from domain.models import (
     MilestonePipeline,
     ProgressSnapshot,
 )
+from domain.parameters import in_pieces
 
 HistoryKey = tuple[int, date, date]
 ContributorsKey = tuple[int, ContributorCriteria | None]
 
 
 async def load_goals(account_id: int, ids: Sequence[int]) -> list[Goal | None]:
-    rows = {g.id: g for g in await Goal.filter(account_id=account_id, id__in=ids)}
+    rows = {
+        g.id: g
+        for piece in in_pieces(ids)
+        for g in await Goal.filter(account_id=account_id, id__in=piece)
+    }
     return [rows.get(i) for i in ids]
 
 
@@ -33,9 +40,10 @@ async def load_contributor_goals_of_goals(
         goal_ids_by_criteria[criteria].add(goal_id)
     found: dict[ContributorsKey, list[ContributorGoal]] = defaultdict(list)
     for criteria, goal_ids in goal_ids_by_criteria.items():
-        query = matching_contributor_goals(account_id, criteria).filter(goal_id__in=goal_ids)
-        for row in await query.order_by("id"):
-            found[(row.goal_id, criteria)].append(row)
+        for piece in in_pieces(sorted(goal_ids)):
+            query = matching_contributor_goals(account_id, criteria).filter(goal_id__in=piece)
+            for row in await query.order_by("id"):
+                found[(row.goal_id, criteria)].append(row)
     return [found[key] for key in keys]
 
 
@@ -43,21 +51,23 @@ async def load_milestones_of_contributor_goals(
     account_id: int, contributor_goal_ids: Sequence[int]
 ) -> list[list[Milestone]]:
     milestones: dict[int, list[Milestone]] = defaultdict(list)
-    for row in await Milestone.filter(
-        contributor_goal__account_id=account_id, contributor_goal_id__in=contributor_goal_ids
-    ).order_by("contributor_goal_id", "index"):
-        milestones[row.contributor_goal_id].append(row)
+    for piece in in_pieces(contributor_goal_ids):
+        for row in await Milestone.filter(
+            contributor_goal__account_id=account_id, contributor_goal_id__in=piece
+        ).order_by("contributor_goal_id", "index"):
+            milestones[row.contributor_goal_id].append(row)
     return [milestones[i] for i in contributor_goal_ids]
 
 
 async def load_pipeline_ids_of_goals(account_id: int, goal_ids: Sequence[int]) -> list[list[int]]:
     pipelines: dict[int, list[int]] = defaultdict(list)
-    for goal_id, pipeline_id in (
-        await GoalPipeline.filter(goal__account_id=account_id, goal_id__in=goal_ids)
-        .order_by("id")
-        .values_list("goal_id", "pipeline_id")
-    ):
-        pipelines[goal_id].append(pipeline_id)
+    for piece in in_pieces(goal_ids):
+        for goal_id, pipeline_id in (
+            await GoalPipeline.filter(goal__account_id=account_id, goal_id__in=piece)
+            .order_by("id")
+            .values_list("goal_id", "pipeline_id")
+        ):
+            pipelines[goal_id].append(pipeline_id)
     return [pipelines[i] for i in goal_ids]
 
 
@@ -65,14 +75,15 @@ async def load_pipeline_ids_of_milestones(
     account_id: int, milestone_ids: Sequence[int]
 ) -> list[list[int]]:
     pipelines: dict[int, list[int]] = defaultdict(list)
-    for milestone_id, pipeline_id in (
-        await MilestonePipeline.filter(
-            milestone__contributor_goal__account_id=account_id, milestone_id__in=milestone_ids
-        )
-        .order_by("id")
-        .values_list("milestone_id", "pipeline_id")
-    ):
-        pipelines[milestone_id].append(pipeline_id)
+    for piece in in_pieces(milestone_ids):
+        for milestone_id, pipeline_id in (
+            await MilestonePipeline.filter(
+                milestone__contributor_goal__account_id=account_id, milestone_id__in=piece
+            )
+            .order_by("id")
+            .values_list("milestone_id", "pipeline_id")
+        ):
+            pipelines[milestone_id].append(pipeline_id)
     return [pipelines[i] for i in milestone_ids]
 
 
@@ -85,11 +96,12 @@ async def load_snapshots(
         ids_by_range[(first, last)].add(contributor_goal_id)
     found: dict[HistoryKey, list[ProgressSnapshot]] = defaultdict(list)
     for (first, last), ids in ids_by_range.items():
-        for row in await ProgressSnapshot.filter(
-            contributor_goal__account_id=account_id,
-            contributor_goal_id__in=ids,
-            date__gte=first,
-            date__lte=last,
-        ).order_by("contributor_goal_id", "date"):
-            found[(row.contributor_goal_id, first, last)].append(row)
+        for piece in in_pieces(sorted(ids)):
+            for row in await ProgressSnapshot.filter(
+                contributor_goal__account_id=account_id,
+                contributor_goal_id__in=piece,
+                date__gte=first,
+                date__lte=last,
+            ).order_by("contributor_goal_id", "date"):
+                found[(row.contributor_goal_id, first, last)].append(row)
     return [found[key] for key in keys]
