@@ -20,13 +20,17 @@ from api.ids import to_global_id
 from domain import models as m
 from domain.errors import ValidationFailed
 from domain.goals import service
-from domain.permissions import Reach
+from domain.permissions import Reach, can_view_goals
 
 
 @strawberry.type
 class GoalPayload:
     # The fields of every mutation that changes one goal.
-    goal: Goal | None
+    goal: Goal | None = strawberry.field(
+        description="The goal as the change left it; null when `userErrors` stopped the "
+        "change, or when the caller may not view goals (a FREE seat creates goals it cannot "
+        "see: with no `userErrors`, the goal was created all the same)."
+    )
     user_errors: list[UserError]
 
 
@@ -74,7 +78,8 @@ async def change_goal(
     except ValidationFailed as failed:
         return payload_type(goal=None, user_errors=user_errors(failed.errors))
     info.context.forget_loaded()
-    return payload_type(goal=Goal(row=row), user_errors=[])
+    visible = can_view_goals(info.context.viewer)
+    return payload_type(goal=Goal(row=row) if visible else None, user_errors=[])
 
 
 @strawberry.type

@@ -298,3 +298,15 @@ async def test_a_revoked_token_gets_401_for_every_goal_mutation(client):
         assert response.json()["data"] is None
     assert await Goal.all().count() == 3
     assert await gql(client, world.token("admin"), "{ viewer { id } }")
+
+
+async def test_a_free_seat_creates_a_goal_it_cannot_see(client):
+    world = await make_world(client)
+    acme = world.acme
+    contributors = [{"userId": gid("User", acme.users["ana"])}]
+    payload = await create_as(client, acme, world.token("free"), "Unseen", contributors)
+    assert payload == {"goal": None, "userErrors": []}
+    created = await Goal.get(name="Unseen")
+    assert created.created_by_id == acme.users["free"].id
+    details = await op(client, world.token("free"), "GoalDetails", {"id": gid("Goal", created)})
+    assert details["goal"] is None
