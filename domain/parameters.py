@@ -16,4 +16,3 @@ def in_pieces(items: Sequence[T], size: int = IDS_PER_STATEMENT) -> Iterator[Seq
     """``items`` in consecutive pieces of at most ``size``; nothing for an empty list."""
     for start in range(0, len(items), size):
         yield items[start : start + size]
-

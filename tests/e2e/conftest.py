@@ -40,19 +40,24 @@ async def _recreate_database(admin_url: str, name: str, *, create: bool) -> None
         await conn.close()
 
 
-@pytest.fixture
-def database_url(tmp_path: pathlib.Path) -> Iterator[str]:
-    """An empty database: a sibling of the test PostgreSQL database, or a SQLite file."""
+def empty_database(tmp_path: pathlib.Path, suffix: str) -> Iterator[str]:
+    """An empty database: a sibling of the test PostgreSQL database named with ``suffix``, or a
+    SQLite file; dropped afterwards."""
     if not POSTGRES_URL:
         yield f"sqlite://{tmp_path / 'goals.db'}"
         return
     parts = urlsplit(POSTGRES_URL)
-    name = f"{parts.path.lstrip('/')}_e2e"
+    name = f"{parts.path.lstrip('/')}_{suffix}"
     asyncio.run(_recreate_database(POSTGRES_URL, name, create=True))
     try:
         yield urlunsplit(parts._replace(path=f"/{name}"))
     finally:
         asyncio.run(_recreate_database(POSTGRES_URL, name, create=False))
+
+
+@pytest.fixture
+def database_url(tmp_path: pathlib.Path) -> Iterator[str]:
+    yield from empty_database(tmp_path, "e2e")
 
 
 @pytest.fixture

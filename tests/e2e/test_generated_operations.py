@@ -2,13 +2,10 @@
 with arguments drawn by schemathesis (real ids of a seeded tenant, decimals, dates, and junk),
 sent with a valid token. None may end in a server error, plain or masked."""
 
-import asyncio
 import os
-import pathlib
 import subprocess
 import sys
 from collections.abc import Iterator
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import pytest
@@ -17,7 +14,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from schemathesis.graphql import nodes
 
-from tests.e2e.conftest import ROOT, _recreate_database, free_port, wait_until_ready
+from tests.e2e.conftest import ROOT, empty_database, free_port, wait_until_ready
 
 POSTGRES_URL = os.environ.get("GOALS_TEST_POSTGRES_URL")
 EXAMPLES_PER_OPERATION = 15
@@ -64,24 +61,11 @@ def _register_scalars(real_ids: list[str]) -> None:
     )
 
 
-def _database_url(tmp: pathlib.Path) -> Iterator[str]:
-    if not POSTGRES_URL:
-        yield f"sqlite://{tmp / 'goals.db'}"
-        return
-    parts = urlsplit(POSTGRES_URL)
-    name = f"{parts.path.lstrip('/')}_generated"
-    asyncio.run(_recreate_database(POSTGRES_URL, name, create=True))
-    try:
-        yield urlunsplit(parts._replace(path=f"/{name}"))
-    finally:
-        asyncio.run(_recreate_database(POSTGRES_URL, name, create=False))
-
-
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     """A `goals serve` process over the demo tenant: (base URL, the demo admin's token)."""
     tmp = tmp_path_factory.mktemp("generated")
-    for database_url in _database_url(tmp):
+    for database_url in empty_database(tmp, "generated"):
         env = {k: v for k, v in os.environ.items() if not k.startswith("GOALS_")}
         env |= {"GOALS_DATABASE_URL": database_url, "PYTHONPATH": str(ROOT)}
         command = [sys.executable, "-m", "api.cli"]
