@@ -154,7 +154,8 @@ PERCENT_DIGITS = 22
 
 def _percent_value(text: str) -> Decimal:
     value = Decimal(text)
-    if not value.is_finite() or value.as_tuple().exponent < -2:
+    exponent = value.as_tuple().exponent
+    if not isinstance(exponent, int) or exponent < -2:  # NaN and infinities have letters here
         raise ValueError("not a stored percent")
     if value and value.adjusted() >= PERCENT_DIGITS:  # no arithmetic: it could overflow
         raise ValueError("not a stored percent")
