@@ -157,28 +157,40 @@ def _goal_filter(p: Params, goal_ids: Sequence[int] | None, column: str) -> str:
     return "" if goal_ids is None else f"AND {column} IN ({p.ids(goal_ids)})"
 
 
-def _windows_cte(p: Params, spans: Sequence[WindowSpan]) -> str:
-    """``win``: each window with its freeze flag; ``win_bucket``: each window with each bucket
-    it covers (equality joins, which the planner estimates well)."""
-    covered = [(s, k) for s in spans for k in range(s.first, s.last + 1)]
+def _windows_cte(p: Params, spans: Sequence[WindowSpan], days: "_Days") -> str:
+    """``win``: each window with its freeze flag."""
     if p.postgres:
         return (
             "win(start_date, end_date, fin) AS (SELECT * FROM unnest("
             f"{p([s.start_date for s in spans], 'date[]')}, "
             f"{p([s.end_date for s in spans], 'date[]')}, "
-            f"{p([s.final for s in spans], 'bool[]')})), "
+            f"{p([s.final for s in spans], 'bool[]')}))"
+        )
+    windows = ", ".join(f"({days[s][0]}, {days[s][1]}, {p(int(s.final))})" for s in spans)
+    return f"win(start_date, end_date, fin) AS (VALUES {windows})"
+
+
+def _window_buckets_cte(p: Params, spans: Sequence[WindowSpan], days: "_Days") -> str:
+    """``win_bucket``: each window with each bucket it covers (equality joins, which the
+    planner estimates well)."""
+    covered = [(s, k) for s in spans for k in range(s.first, s.last + 1)]
+    if p.postgres:
+        return (
             "win_bucket(start_date, end_date, k) AS (SELECT * FROM unnest("
             f"{p([s.start_date for s, _ in covered], 'date[]')}, "
             f"{p([s.end_date for s, _ in covered], 'date[]')}, "
             f"{p([k for _, k in covered], 'int[]')}))"
         )
-    days = {s: (p.day(s.start_date), p.day(s.end_date)) for s in spans}
-    windows = ", ".join(f"({days[s][0]}, {days[s][1]}, {p(int(s.final))})" for s in spans)
     buckets = ", ".join(f"({days[s][0]}, {days[s][1]}, {p(k)})" for s, k in covered)
-    return (
-        f"win(start_date, end_date, fin) AS (VALUES {windows}), "
-        f"win_bucket(start_date, end_date, k) AS (VALUES {buckets})"
-    )
+    return f"win_bucket(start_date, end_date, k) AS (VALUES {buckets})"
+
+
+# SQLite: each window's dates as placeholders, shared by the CTEs that list windows.
+_Days = dict[WindowSpan, tuple[str, str]]
+
+
+def _days(p: Params, spans: Sequence[WindowSpan]) -> _Days:
+    return {} if p.postgres else {s: (p.day(s.start_date), p.day(s.end_date)) for s in spans}
 
 
 def _buckets_cte(p: Params, buckets: Buckets) -> str:
@@ -231,6 +243,37 @@ def _metric_case() -> str:
     return f"CASE g.type {arms} END"
 
 
+def _live_select(p: Params, account: str, goal_ids: Sequence[int] | None) -> str:
+    """The live milestones in scope, with what the computation needs of their goal."""
+    return f"""
+        SELECT m.id, m.contributor_goal_id AS cg_id, m.start_date, m.end_date,
+               g.type AS gtype, {_metric_case()} AS metric, w.fin,
+               m.value AS old_value, m.value_sum AS old_sum, m.value_count AS old_count
+        FROM milestone m
+        JOIN contributor_goal cg ON cg.id = m.contributor_goal_id
+        JOIN goal g ON g.id = cg.goal_id
+        JOIN win w ON w.start_date = m.start_date AND w.end_date = m.end_date
+        WHERE cg.account_id = {account} AND NOT m.final
+        {_goal_filter(p, goal_ids, "cg.goal_id")}"""
+
+
+async def _stage_live(
+    account_id: int, goal_ids: Sequence[int] | None, spans: Sequence[WindowSpan]
+) -> None:
+    """PostgreSQL: the live milestones into ``live``, a temporary table dropped at commit, and
+    analysed. Every later join starts from this set; with its true size and distinct values
+    known, the planner's choices no longer hang on the statistics of the account's tables,
+    which may be missing (never analysed) or may not describe this account (a first import)."""
+    conn = connection()
+    p = Params(True)
+    await conn.execute_query(
+        "CREATE TEMPORARY TABLE live ON COMMIT DROP AS "
+        f"WITH {_windows_cte(p, spans, {})} {_live_select(p, p(account_id, 'int'), goal_ids)}",
+        p.values,
+    )
+    await conn.execute_script("ANALYZE live")
+
+
 def _shared_ctes(
     p: Params,
     account_id: int,
@@ -246,23 +289,20 @@ def _shared_ctes(
         _facts_select(p, metric, account, buckets, boundaries, goal_ids is not None)
         for metric in sorted(metrics)
     )
-    # PostgreSQL: materialise the two sides of the final join, so that however the planner
-    # judges their sizes it joins them once, on all four keys.
+    # PostgreSQL reads ``live`` from the staged table (_stage_live). It materialises the two
+    # sides of the final join, so that however the planner judges their sizes it joins them
+    # once, on all four keys.
     materialized = "MATERIALIZED" if p.postgres else ""
+    days = _days(p, spans)
+    live = (
+        ""
+        if p.postgres
+        else f"{_windows_cte(p, spans, days)}, {_buckets_cte(p, buckets)} "
+        f"live AS ({_live_select(p, account, goal_ids)}),"
+    )
     return f"""
-    {_windows_cte(p, spans)},
-    {"" if p.postgres else _buckets_cte(p, buckets)}
-    live AS {materialized} (
-        SELECT m.id, m.contributor_goal_id AS cg_id, m.start_date, m.end_date,
-               g.type AS gtype, {_metric_case()} AS metric, w.fin,
-               m.value AS old_value, m.value_sum AS old_sum, m.value_count AS old_count
-        FROM milestone m
-        JOIN contributor_goal cg ON cg.id = m.contributor_goal_id
-        JOIN goal g ON g.id = cg.goal_id
-        JOIN win w ON w.start_date = m.start_date AND w.end_date = m.end_date
-        WHERE cg.account_id = {account} AND NOT m.final
-        {_goal_filter(p, goal_ids, "cg.goal_id")}
-    ),
+    {live}
+    {_window_buckets_cte(p, spans, days)},
     owners(cg_id, owner_id) AS (
         SELECT cg.id, cg.user_id FROM contributor_goal cg
         WHERE cg.user_id IS NOT NULL AND cg.id IN (SELECT cg_id FROM live)
@@ -314,6 +354,8 @@ async def compute_milestone_values(
         return ValuesResult(0, 0, [])
     conn = connection()
     p = Params(is_postgres(conn))
+    if p.postgres:
+        await _stage_live(account_id, goal_ids, spans)
     ctes = _shared_ctes(p, account_id, goal_ids, spans, buckets, metrics)
     if p.postgres:
         counted = _types_sql(COUNTED_TYPES)
