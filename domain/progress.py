@@ -2,8 +2,10 @@
 after their end, rolls them up to contributor goals and goals, records the day's snapshot and
 the outcomes that notifications announce; and the roll-up alone, after target edits."""
 
+import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -20,11 +22,13 @@ from domain.rollup import Level, MilestoneNumbers, contributor_level, goal_level
 from domain.settings import get_settings
 from domain.sql import (
     Params,
+    StatementTimeout,
     bulk_update,
     bulk_upsert,
     connection,
     is_postgres,
     quantize4,
+    statement_time_limit,
     to_date,
     to_decimal,
 )
@@ -42,6 +46,24 @@ class RefreshResult:
     contributor_goals: int = 0
     outcomes: list[Outcome] = field(default_factory=list)
     notification_ids: list[int] = field(default_factory=list)
+
+
+class RefreshTimeout(Exception):
+    """The database cancelled a refresh statement that ran past
+    ``refresh_statement_timeout_seconds``; the refresh's transaction rolled back whole."""
+
+    def __init__(self, account_id: int, seconds: float, limit_seconds: float) -> None:
+        super().__init__(
+            f"the refresh of account {account_id} was cancelled after {seconds:.1f} s: a "
+            f"statement ran past the limit of {limit_seconds:g} s; nothing was written"
+        )
+        self.account_id = account_id
+        self.seconds = seconds
+        self.limit_seconds = limit_seconds
+
+    def __reduce__(self) -> tuple[type, tuple[int, float, float]]:
+        # arq keeps a failed job's exception, pickled, as its result.
+        return type(self), (self.account_id, self.seconds, self.limit_seconds)
 
 
 ZERO = Decimal(0)
@@ -77,7 +99,7 @@ async def refresh_account(
     result = RefreshResult(account_id=account_id, local_date=today)
     if goal_ids is not None and not goal_ids:
         return result
-    async with in_transaction():
+    async with in_transaction(), _time_limited(account_id):
         conn = connection()
         if is_postgres(conn):
             # One refresh of an account at a time: a second waits and then sees the first's
@@ -111,6 +133,24 @@ async def refresh_account(
     if result.notification_ids:
         await notifications.after_commit(result.notification_ids)
     return result
+
+
+@asynccontextmanager
+async def _time_limited(account_id: int) -> AsyncIterator[None]:
+    """Inside the refresh's transaction: the database cancels a statement that runs past the
+    configured limit, which fails the refresh with RefreshTimeout and rolls it back."""
+    started = time.monotonic()
+    limit = get_settings().refresh_statement_timeout_seconds
+    try:
+        async with statement_time_limit(limit):
+            conn = connection()
+            if is_postgres(conn):
+                # Whether PostgreSQL compiles a plan (seconds, at a million records) follows the
+                # cost estimates, that is the statistics; the refresh's statements gain nothing.
+                await conn.execute_script("SET LOCAL jit = off")
+            yield
+    except StatementTimeout as error:
+        raise RefreshTimeout(account_id, time.monotonic() - started, limit) from error
 
 
 async def refresh_goal(goal_id: int, *, now: datetime | None = None) -> None:

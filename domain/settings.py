@@ -30,6 +30,15 @@ class Settings(BaseSettings):
 
     refresh_hour: int = Field(default=2, ge=0, le=23, description="local hour of the daily refresh")
     freeze_after_hours: int = Field(default=24, ge=0, description="hours after a milestone's end")
+    refresh_statement_timeout_seconds: float = Field(
+        default=600, gt=0, description="the database cancels a refresh statement running longer"
+    )
+    sqlite_busy_timeout_seconds: float = Field(
+        default=30, ge=0, description="how long a SQLite write waits for another process's lock"
+    )
+    worker_metrics_port: int | None = Field(
+        default=None, ge=0, le=65535, description="a worker serves Prometheus metrics on this port"
+    )
 
     smtp_host: str | None = None
     smtp_port: int = 25

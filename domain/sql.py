@@ -3,7 +3,9 @@ and bulk writes (PostgreSQL: one statement over arrays; SQLite: one prepared sta
 every row). Table and column names come from code, never from users."""
 
 import json
-from collections.abc import Sequence
+import time
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -12,6 +14,10 @@ from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 FOUR_PLACES = Decimal("0.0001")
+# PostgreSQL's SQLSTATE for a statement cancelled (by statement_timeout among others).
+QUERY_CANCELED = "57014"
+# SQLite calls the progress handler every this many virtual machine steps (well under 1 ms).
+SQLITE_PROGRESS_STEPS = 10_000
 
 
 def connection() -> BaseDBAsyncClient:
@@ -154,3 +160,65 @@ async def bulk_upsert(
         f'INSERT INTO "{table}" ({quoted}) VALUES ({placeholders}) {on_conflict}',
         [[sqlite_value(v) for v in row] for row in rows],
     )
+
+
+class StatementTimeout(Exception):
+    """The database cancelled a statement that ran past the limit of ``statement_time_limit``."""
+
+    def __init__(self, limit_seconds: float) -> None:
+        super().__init__(f"a statement ran past the limit of {limit_seconds:g} s and was cancelled")
+        self.limit_seconds = limit_seconds
+
+    def __reduce__(self) -> tuple[type, tuple[float]]:
+        return type(self), (self.limit_seconds,)
+
+
+def _cancelled_by_postgres(error: BaseException) -> bool:
+    seen: BaseException | None = error
+    while seen is not None:
+        if getattr(seen, "sqlstate", None) == QUERY_CANCELED:
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+@asynccontextmanager
+async def statement_time_limit(seconds: float) -> AsyncIterator[None]:
+    """Within a transaction: the database itself stops work that runs past ``seconds``, and the
+    block raises StatementTimeout (the transaction around it then rolls back).
+
+    PostgreSQL: ``SET LOCAL statement_timeout``, so each statement gets the limit and the server
+    cancels it, whether or not this process is still there to notice. SQLite has no such
+    setting: a progress handler interrupts the running statement once ``seconds`` have passed
+    since the block began, which bounds all of the block's statements together.
+    """
+    conn = connection()
+    if is_postgres(conn):
+        await conn.execute_script(f"SET LOCAL statement_timeout = {max(1, round(seconds * 1000))}")
+        try:
+            yield
+        except Exception as error:
+            if _cancelled_by_postgres(error):
+                raise StatementTimeout(seconds) from error
+            raise
+        return
+    sqlite = conn._connection  # type: ignore[attr-defined]  # the transaction's aiosqlite link
+    deadline = time.monotonic() + seconds
+    interrupted = False
+
+    def past_deadline() -> int:
+        nonlocal interrupted
+        if time.monotonic() < deadline:
+            return 0
+        interrupted = True
+        return 1
+
+    await sqlite.set_progress_handler(past_deadline, SQLITE_PROGRESS_STEPS)
+    try:
+        yield
+    except Exception as error:
+        if interrupted:
+            raise StatementTimeout(seconds) from error
+        raise
+    finally:
+        await sqlite.set_progress_handler(None, 0)

@@ -11,6 +11,7 @@ from domain.db import close_db, init_db
 from domain.settings import get_settings
 from workers import delivery, refresh
 from workers.dispatch import install_worker_dispatcher
+from workers.metrics import serve_metrics
 
 FUNCTIONS: list[Function] = [*refresh.FUNCTIONS, *delivery.FUNCTIONS]
 CRON_JOBS: list[CronJob] = [*refresh.CRON_JOBS, *delivery.CRON_JOBS]
@@ -21,6 +22,7 @@ def redis_settings() -> RedisSettings:
 
 
 async def startup(ctx: dict[str, Any]) -> None:
+    serve_metrics(get_settings().worker_metrics_port)
     await init_db()
     # Jobs that write notifications (the refresh's outcomes) queue their delivery here.
     install_worker_dispatcher(ctx)
