@@ -143,7 +143,7 @@ FROM (SELECT g, timestamptz '2024-01-01' + random() * interval '366 days' AS cre
 """
 
 
-async def _generate(url: str, tickets: int, deals: int) -> None:
+async def _generate(url: str, tickets: int, deals: int, *, analyze: bool = True) -> None:
     conn = await asyncpg.connect(_dsn(url))
     try:
         types = "[" + ", ".join(f"'{t}'" for t in TYPES) + "]"
@@ -165,7 +165,8 @@ async def _generate(url: str, tickets: int, deals: int) -> None:
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                 f"(SELECT max(id) FROM {table}))"
             )
-        await conn.execute("VACUUM ANALYZE")
+        if analyze:
+            await conn.execute("VACUUM ANALYZE")
     finally:
         await conn.close()
 
@@ -311,11 +312,16 @@ async def _refresh_in_this_process(url: str, now: str, record_again: bool) -> di
     }
 
 
-def _refresh_in_fresh_process(url: str, now: str, record_again: bool = False) -> dict[str, Any]:
-    """A new process, as a worker would be, so its peak memory is the refresh's own."""
+def _refresh_in_fresh_process(
+    url: str, now: str, record_again: bool = False, timeout: float | None = None
+) -> dict[str, Any]:
+    """A new process, as a worker would be, so its peak memory is the refresh's own. Past
+    ``timeout`` seconds the process is killed and subprocess.TimeoutExpired raised."""
     command = [sys.executable, "-m", "bench.refresh", "--child", "--database-url", url]
     command += ["--now", now, *(["--record-again"] if record_again else [])]
-    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    output = subprocess.run(
+        command, check=True, capture_output=True, text=True, timeout=timeout
+    ).stdout
     return json.loads(output.strip().splitlines()[-1])
 
 
@@ -380,7 +386,12 @@ def _print_freeze_table(tickets: int, cases: list[tuple[str, dict[str, Any], int
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--tickets", type=int, nargs="+", default=[1_000_000, 2_000_000])
+    parser.add_argument(
+        "--tickets",
+        type=int,
+        nargs="+",
+        help="sizes to build (default: 1,000,000 and 2,000,000; with --cold-stats 1,000,000)",
+    )
     parser.add_argument("--deals-per-ticket", type=float, default=0.2)
     parser.add_argument("--database-url", default=DEFAULT_URL)
     parser.add_argument("--now", default=DEFAULT_NOW, help="the refresh's clock (ISO 8601)")
@@ -389,6 +400,18 @@ def main() -> None:
         action="store_true",
         help="then time the refreshes that freeze a month and a whole year, with notifications",
     )
+    parser.add_argument(
+        "--cold-stats",
+        action="store_true",
+        help="instead: the first refresh of never-analysed tables against the same after ANALYZE, "
+        "at a 36,000-milestone account and at each --tickets size (see bench/cold_stats.py)",
+    )
+    parser.add_argument(
+        "--limit-seconds",
+        type=float,
+        default=600,
+        help="with --cold-stats: stop a refresh after this long (%(default)s)",
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--record-again", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -396,6 +419,15 @@ def main() -> None:
         numbers = _refresh_in_this_process(args.database_url, args.now, args.record_again)
         print(json.dumps(asyncio.run(numbers)))
         return
+    if args.cold_stats:
+        from bench import cold_stats
+
+        tickets = args.tickets or [1_000_000]
+        cold_stats.run(
+            args.database_url, tickets, args.deals_per_ticket, args.now, args.limit_seconds
+        )
+        return
+    args.tickets = args.tickets or [1_000_000, 2_000_000]
 
     rows = []
     freezes = []
