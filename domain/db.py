@@ -3,16 +3,29 @@
 from typing import Any
 
 from tortoise import Tortoise, connections
+from tortoise.backends.base.config_generator import expand_db_url
 
 from domain.settings import get_settings
 
 MODELS = ["domain.models"]
 
 
+def _connection(url: str) -> str | dict[str, Any]:
+    """PostgreSQL as the URL says. SQLite through domain/sqlite_client.py (write transactions
+    take the lock up front), in WAL mode, waiting up to ``sqlite_busy_timeout_seconds`` for
+    another process's write lock; parameters in the URL (``?busy_timeout=...``) still win."""
+    if not url.startswith("sqlite:"):
+        return url
+    config = expand_db_url(url)
+    busy_ms = round(get_settings().sqlite_busy_timeout_seconds * 1000)
+    credentials = {"busy_timeout": busy_ms, "journal_mode": "WAL", **config["credentials"]}
+    return {"engine": "domain.sqlite_client", "credentials": credentials}
+
+
 def tortoise_config(database_url: str | None = None) -> dict[str, Any]:
     url = database_url or get_settings().database_url
     return {
-        "connections": {"default": url},
+        "connections": {"default": _connection(url)},
         "apps": {
             "models": {
                 "models": MODELS,
