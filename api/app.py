@@ -22,9 +22,8 @@ from api.graphiql import ASSETS_DIR, ASSETS_PATH, graphiql_html
 from api.observability import RequestIdMiddleware, configure_logging, metrics
 from api.schema import build_schema
 from domain.db import close_db, init_db
-from domain.notifications import install_dispatcher
 from domain.settings import Settings, get_settings
-from workers.dispatch import ArqDispatcher
+from workers.dispatch import queued_deliveries
 
 
 class GoalsGraphQL(GraphQL[Context, None]):
@@ -93,15 +92,10 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         if manage_db:
             await init_db(settings.database_url)
-        # Without Redis, new notifications wait in the outbox for a worker's sweep.
-        dispatcher = ArqDispatcher(settings.redis_url) if settings.redis_url else None
-        previous_dispatcher = install_dispatcher(dispatcher) if dispatcher else None
         try:
-            yield
+            async with queued_deliveries(settings.redis_url):
+                yield
         finally:
-            if dispatcher is not None:
-                install_dispatcher(previous_dispatcher)
-                await dispatcher.close()
             if manage_db:
                 await close_db()
 

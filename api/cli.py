@@ -165,6 +165,7 @@ async def _run_dev(sock: socket.socket, settings: Any) -> None:
     from api.app import create_app
     from api.demo import DemoDataError, seed_demo
     from domain.db import close_db, init_db, migrate_db
+    from workers.dispatch import queued_deliveries
 
     class AnnouncingServer(uvicorn.Server):
         """Prints the token and address once the socket accepts requests, not before."""
@@ -186,7 +187,8 @@ async def _run_dev(sock: socket.socket, settings: Any) -> None:
     await init_db(settings.database_url)
     try:
         try:
-            admin, created = await seed_demo()
+            async with queued_deliveries(settings.redis_url):
+                admin, created = await seed_demo()
         except DemoDataError as error:
             raise CommandError(f"The demo data could not be created: {error}") from None
         print("Demo data: created." if created else "Demo data: already there.", flush=True)
@@ -277,11 +279,15 @@ def command_worker(args: argparse.Namespace) -> None:
 def with_database(work: Callable[[], Awaitable[T]]) -> T:
     """Runs ``work`` with Tortoise initialised on the configured database."""
     from domain.db import close_db, init_db
+    from domain.settings import get_settings
+    from workers.dispatch import queued_deliveries
 
     async def run() -> T:
         await init_db()
         try:
-            return await work()
+            # Notifications a command writes (refresh outcomes, demo goals) go out at once.
+            async with queued_deliveries(get_settings().redis_url):
+                return await work()
         finally:
             await close_db()
 
@@ -337,24 +343,32 @@ def command_export_schema(_: argparse.Namespace) -> None:
 
 
 def command_refresh(args: argparse.Namespace) -> None:
-    from domain.progress import refresh_account
+    from domain.progress import RefreshTimeout, refresh_account
 
-    async def work() -> None:
+    async def work() -> int:
         ids = await Account.all().order_by("id").values_list("id", flat=True)
         if args.account is not None:
             if args.account not in ids:
                 raise CommandError(f"No account with id {args.account}.")
             ids = [args.account]
+        timed_out = 0
         for account_id in ids:
             started = time.perf_counter()
-            result = await refresh_account(account_id)
+            try:
+                result = await refresh_account(account_id)
+            except RefreshTimeout as error:
+                print(f"Account {account_id}: {error}.", file=sys.stderr)
+                timed_out += 1
+                continue
             print(
                 f"Account {account_id}: {result.milestones_computed} milestones computed, "
                 f"{result.milestones_changed} changed, {result.milestones_finalized} became "
                 f"final, in {time.perf_counter() - started:.2f} s."
             )
+        return timed_out
 
-    with_database(work)
+    if with_database(work):
+        sys.exit(1)
 
 
 # ---------------------------------------------------------------- arguments

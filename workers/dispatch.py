@@ -4,7 +4,8 @@ the same row (the sweep, a repeated commit hook) a no-op while the first is stil
 import asyncio
 import dataclasses
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from typing import Any
 
 import structlog
@@ -89,3 +90,20 @@ class ArqDispatcher:
         pool, self._pool = self._pool, None
         if pool is not None:
             await pool.aclose()
+
+
+@asynccontextmanager
+async def queued_deliveries(redis_url: str | None) -> AsyncIterator[None]:
+    """While the block runs, new outbox rows are queued on Redis as soon as their transaction
+    commits (the API, and the commands that write notifications: `goals refresh`, `goals
+    seed-demo`). Without Redis they wait in the outbox for a worker's sweep."""
+    if not redis_url:
+        yield
+        return
+    dispatcher = ArqDispatcher(redis_url)
+    previous = install_dispatcher(dispatcher)
+    try:
+        yield
+    finally:
+        install_dispatcher(previous)
+        await dispatcher.close()
