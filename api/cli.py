@@ -257,23 +257,24 @@ def command_serve(args: argparse.Namespace) -> None:
 def command_worker(args: argparse.Namespace) -> None:
     import logging.config
 
-    from arq import run_worker
-    from arq.connections import RedisSettings
     from arq.logs import default_log_config
 
+    from api.observability import configure_logging
     from domain.settings import get_settings
+    from workers import worker
 
-    url = get_settings().redis_url
-    if not url:
+    settings = get_settings()
+    if not settings.redis_url:
         raise CommandError("Set GOALS_REDIS_URL (redis://host:port/db) for the worker.")
     try:
         from workers.settings import WorkerSettings
     except ImportError as error:
         raise CommandError(f"The worker settings cannot be loaded: {error}.") from None
     logging.config.dictConfig(default_log_config(verbose=args.verbose))
+    configure_logging(settings.log_level, settings.log_json)
     # arq reads the event loop with asyncio.get_event_loop(), which no longer makes one.
     asyncio.set_event_loop(asyncio.new_event_loop())
-    run_worker(WorkerSettings, redis_settings=RedisSettings.from_dsn(url))  # type: ignore[arg-type]
+    worker.run(WorkerSettings, settings.redis_url)
 
 
 def with_database(work: Callable[[], Awaitable[T]]) -> T:

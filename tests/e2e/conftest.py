@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
@@ -136,6 +137,57 @@ def goals(tmp_path: pathlib.Path, database_url: str, redis_url: str) -> Iterator
             if process.poll() is None:
                 process.kill()
                 process.wait()
+
+
+def create_calls_goal(
+    base_url: str,
+    token: str,
+    name: str,
+    *,
+    year: int,
+    period: str,
+    notify: list[str],
+    contributor: dict[str, Any],
+) -> None:
+    """A CALLS_LOGGED goal over a calendar year, through the API, for one contributor."""
+    from tests.helpers import contract_operation
+
+    goal = {
+        "name": name,
+        "category": "SALES",
+        "type": "CALLS_LOGGED",
+        "startDate": f"{year}-01-01",
+        "endDate": f"{year}-12-31",
+        "milestonePeriod": period,
+        "notify": notify,
+        "contributors": [contributor],
+    }
+    response = httpx.post(
+        f"{base_url}/graphql",
+        json={"query": contract_operation("CreateGoal"), "variables": {"input": goal}},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+    )
+    body = response.json()
+    assert response.status_code == 200 and not body.get("errors"), body
+    assert body["data"]["createGoal"]["userErrors"] == [], body
+
+
+def pending_notifications(database_url: str) -> set[int]:
+    """The ids of the outbox rows not delivered yet (read in this process)."""
+    from domain.db import close_db, init_db
+    from domain.enums import DeliveryState
+    from domain.models import Notification
+
+    async def read() -> set[int]:
+        await init_db(database_url)
+        try:
+            pending = Notification.filter(state=DeliveryState.PENDING)
+            return set(await pending.values_list("id", flat=True))
+        finally:
+            await close_db()
+
+    return asyncio.run(read())
 
 
 def wait_until_ready(base_url: str, process: subprocess.Popen[bytes], timeout: float = 20) -> dict:

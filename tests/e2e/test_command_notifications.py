@@ -1,29 +1,19 @@
 """Commands that write notifications (`goals seed-demo`, `goals refresh`) queue their delivery on
 Redis at once, as the API does, instead of leaving it to the worker's sweep a minute later."""
 
-import asyncio
 from datetime import date
 
 import redis
 
-from domain.db import close_db, init_db
-from domain.enums import DeliveryState
-from domain.models import Notification
-from tests.e2e.conftest import Goals, free_port, wait_until_ready
+from tests.e2e.conftest import (
+    Goals,
+    create_calls_goal,
+    free_port,
+    pending_notifications,
+    wait_until_ready,
+)
 from tests.e2e.test_processes import post
 from workers.dispatch import delivery_job_id
-
-
-def _pending(database_url: str) -> set[int]:
-    async def read() -> set[int]:
-        await init_db(database_url)
-        try:
-            pending = Notification.filter(state=DeliveryState.PENDING)
-            return set(await pending.values_list("id", flat=True))
-        finally:
-            await close_db()
-
-    return asyncio.run(read())
 
 
 def _queued(redis_url: str) -> set[str]:
@@ -42,7 +32,7 @@ def test_seed_demo_and_refresh_queue_their_notifications(
     seeded = goals.run("seed-demo")
     assert seeded.returncode == 0, seeded.stderr
     token = seeded.stdout.strip().splitlines()[-1]
-    demo = _pending(database_url)
+    demo = pending_notifications(database_url)
     assert demo, "the demo's goals announce their assignments by email"
     assert {delivery_job_id(i) for i in demo} <= _queued(redis_url)
 
@@ -52,30 +42,20 @@ def test_seed_demo_and_refresh_queue_their_notifications(
     base_url = f"http://127.0.0.1:{port}"
     wait_until_ready(base_url, server)
     viewer = post(base_url, token, "Viewer")["viewer"]
-    year = date.today().year - 1
-    created = post(
+    create_calls_goal(
         base_url,
         token,
-        "CreateGoal",
-        {
-            "input": {
-                "name": "Last year's calls",
-                "category": "SALES",
-                "type": "CALLS_LOGGED",
-                "startDate": f"{year}-01-01",
-                "endDate": f"{year}-12-31",
-                "milestonePeriod": "QUARTERLY",
-                "notify": ["MILESTONE_ACHIEVED", "MILESTONE_MISSED", "GOAL_COMPLETED"],
-                "contributors": [{"userId": viewer["id"], "targets": [10, 10, 10, 10]}],
-            }
-        },
-    )["createGoal"]
-    assert created["userErrors"] == []
-    before = _pending(database_url)
+        "Last year's calls",
+        year=date.today().year - 1,
+        period="QUARTERLY",
+        notify=["MILESTONE_ACHIEVED", "MILESTONE_MISSED", "GOAL_COMPLETED"],
+        contributor={"userId": viewer["id"], "targets": [10, 10, 10, 10]},
+    )
+    before = pending_notifications(database_url)
 
     refreshed = goals.run("refresh")
     assert refreshed.returncode == 0, refreshed.stderr
     assert "4 became final" in refreshed.stdout
-    outcomes = _pending(database_url) - before
+    outcomes = pending_notifications(database_url) - before
     assert len(outcomes) == 5  # four quarters and the goal, by email
     assert {delivery_job_id(i) for i in outcomes} <= _queued(redis_url)
