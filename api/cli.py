@@ -358,7 +358,12 @@ def command_refresh(args: argparse.Namespace) -> None:
             try:
                 result = await refresh_account(account_id)
             except RefreshTimeout as error:
-                print(f"Account {account_id}: {error}.", file=sys.stderr)
+                print(
+                    f"Account {account_id}: cancelled after {error.seconds:.1f} s, a statement "
+                    f"ran past the limit of {error.limit_seconds:g} s "
+                    "(GOALS_REFRESH_STATEMENT_TIMEOUT_SECONDS); nothing was written.",
+                    file=sys.stderr,
+                )
                 timed_out += 1
                 continue
             print(
