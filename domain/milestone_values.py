@@ -355,7 +355,8 @@ async def compute_milestone_values(
     now: datetime,
 ) -> ValuesResult:
     """Compute and store the value of every live milestone in scope; freeze those whose window
-    is final. Only rows whose numbers change (or that freeze) are written."""
+    is final. Only rows whose numbers change (or that freeze) are written. Call once per
+    transaction (the refresh's): on PostgreSQL it stages a temporary table dropped at commit."""
     if not spans or not metrics:
         return ValuesResult(0, 0, [])
     conn = connection()
