@@ -1,27 +1,39 @@
 """Percent and status: pure functions of values, targets, dates and "today"."""
 
+import math
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
+from fractions import Fraction
 
 from domain.enums import GoalStatus
 
 HUNDRED = Decimal(100)
-CENT = Decimal("0.01")
+
+
+Number = Decimal | Fraction
 
 
 def percent_of_target(
-    value: Decimal | None, target: Decimal, higher_is_better: bool
+    value: Number | None, target: Number, higher_is_better: bool
 ) -> Decimal | None:
     """Percent of target from unrounded numbers, rounded half-up to two decimals.
 
-    None when the value is unknown or the denominator is zero.
+    None when the value is unknown or the denominator is zero. Exact: value and target may be
+    fractions (an average is a sum over a count), and the quotient is rounded once, so the SQL
+    forms of this rule, which work on integers, give the same cents at every boundary.
     """
     if value is None:
         return None
     numerator, denominator = (value, target) if higher_is_better else (target, value)
     if denominator == 0:
         return None
-    return (numerator / denominator * HUNDRED).quantize(CENT, rounding=ROUND_HALF_UP)
+    return round_percent(Fraction(numerator) / Fraction(denominator) * 100)
+
+
+def round_percent(percent: Fraction) -> Decimal:
+    """Half-up (away from zero) to two decimals, exactly."""
+    cents = math.floor(abs(percent) * 100 + Fraction(1, 2))
+    return Decimal(-cents if percent < 0 else cents).scaleb(-2)
 
 
 def status_of(
