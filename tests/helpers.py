@@ -1,5 +1,6 @@
 """Test helpers: build a tenant, send GraphQL as its users, count SQL statements."""
 
+import functools
 import logging
 import pathlib
 from collections.abc import Iterator
@@ -8,27 +9,69 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from graphql import OperationDefinitionNode, parse, print_ast
+from graphql import (
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    Node,
+    OperationDefinitionNode,
+    Visitor,
+    parse,
+    print_ast,
+    visit,
+)
 
 from domain.enums import GoalPermission, ObjectType, Seat
 from domain.models import Account, Pipeline, Team, TeamMembership, User
 from domain.tokens import issue_token
 
-CONTRACT = pathlib.Path(__file__).parent / "contract" / "operations.graphql"
+CONTRACT_DIR = pathlib.Path(__file__).parent / "contract"
+
+
+def contract_files() -> list[pathlib.Path]:
+    """The vendored copies of the client contract: every ``tests/contract/*.graphql``."""
+    return sorted(CONTRACT_DIR.glob("*.graphql"))
+
+
+def _fragments_used(
+    node: Node, fragments: dict[str, FragmentDefinitionNode], seen: dict[str, None]
+) -> dict[str, None]:
+    """The names of the fragments ``node`` spreads, directly or through other fragments."""
+
+    class Spreads(Visitor):
+        def enter_fragment_spread(self, spread: FragmentSpreadNode, *_: object) -> None:
+            name = spread.name.value
+            if name not in seen:
+                seen[name] = None
+                _fragments_used(fragments[name], fragments, seen)
+
+    visit(node, Spreads())
+    return seen
+
+
+@functools.cache
+def contract_operations() -> dict[str, str]:
+    """Every operation of every contract file by name, each followed by the fragments of its own
+    file that it uses (each file stands alone; operation names are unique across files)."""
+    found: dict[str, str] = {}
+    for path in contract_files():
+        document = parse(path.read_text())
+        fragments = {
+            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+        }
+        for definition in document.definitions:
+            if isinstance(definition, OperationDefinitionNode) and definition.name:
+                name = definition.name.value
+                assert name not in found, f"operation {name} is in two contract files"
+                used = _fragments_used(definition, fragments, {})
+                found[name] = "\n\n".join(
+                    print_ast(node) for node in [definition, *(fragments[f] for f in used)]
+                )
+    return found
 
 
 def contract_operation(name: str) -> str:
     """The named operation of the client contract, with the fragments it needs."""
-    document = parse(CONTRACT.read_text())
-    fragments = {
-        d.name.value: print_ast(d) for d in document.definitions if d.kind == "fragment_definition"
-    }
-    for definition in document.definitions:
-        if isinstance(definition, OperationDefinitionNode) and definition.name.value == name:
-            text = print_ast(definition)
-            used = [f for f in fragments.values() if f"...{f.split()[1]}" in text]
-            return "\n".join([text, *used])
-    raise KeyError(name)
+    return contract_operations()[name]
 
 
 async def gql(

@@ -4,41 +4,57 @@ import pathlib
 import re
 
 import pytest
-from graphql import OperationDefinitionNode, parse, print_ast, validate
+from graphql import FragmentDefinitionNode, OperationDefinitionNode, parse, print_ast, validate
 
 from api.cli import new_token, schema_sdl
 from api.demo import FRAGMENTS, OPERATIONS, seed_demo
 from api.schema import schema
 from domain.settings import Settings
-from tests.helpers import CONTRACT, op
+from tests.helpers import contract_files, contract_operation, contract_operations, op
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-SHARED_CONTRACT = ROOT.parent / "shared" / "contract" / "operations.graphql"
+SHARED_CONTRACT_DIR = ROOT.parent / "shared" / "contract"
+VENDORED = [path.name for path in contract_files()]
 
-DOCUMENT = parse(CONTRACT.read_text())
-FRAGMENTS_OF_CONTRACT = [d for d in DOCUMENT.definitions if d.kind == "fragment_definition"]
-OPERATION_NAMES = [
-    d.name.value for d in DOCUMENT.definitions if isinstance(d, OperationDefinitionNode)
-]
+
+def _definitions(file_name: str) -> list:
+    return list(parse((ROOT / "tests" / "contract" / file_name).read_text()).definitions)
+
+
+def _operation_names(file_name: str) -> list[str]:
+    return [d.name.value for d in _definitions(file_name) if isinstance(d, OperationDefinitionNode)]
+
+
+def _contract_fragment(name: str) -> FragmentDefinitionNode:
+    return next(
+        d
+        for file_name in VENDORED
+        for d in _definitions(file_name)
+        if isinstance(d, FragmentDefinitionNode) and d.name.value == name
+    )
 
 
 def test_the_contract_has_operations() -> None:
-    assert len(OPERATION_NAMES) >= 20
-    assert "Viewer" in OPERATION_NAMES and "CreateGoal" in OPERATION_NAMES
+    first = _operation_names("operations.graphql")
+    assert len(first) >= 20
+    assert "Viewer" in first and "CreateGoal" in first
+    assert {"ManageGoalsInRange", "PickContributors"} <= set(contract_operations())
 
 
-@pytest.mark.parametrize("name", OPERATION_NAMES)
+@pytest.mark.parametrize("name", sorted(contract_operations()))
 def test_operation_validates(name: str) -> None:
-    operation = next(
-        d
-        for d in DOCUMENT.definitions
-        if isinstance(d, OperationDefinitionNode) and d.name.value == name
-    )
-    used = print_ast(operation)
-    fragments = [f for f in FRAGMENTS_OF_CONTRACT if f"...{f.name.value}" in used]
-    document = parse("\n".join([used, *(print_ast(f) for f in fragments)]))
-    errors = validate(schema._schema, document)
+    errors = validate(schema._schema, parse(contract_operation(name)))
     assert not errors, [e.message for e in errors]
+
+
+@pytest.mark.parametrize("file_name", VENDORED)
+def test_every_operation_of_a_contract_file_is_served(file_name: str) -> None:
+    # The operations with their own file's fragments, validated as the client sends the file.
+    errors = validate(
+        schema._schema, parse(ROOT.joinpath("tests", "contract", file_name).read_text())
+    )
+    assert not errors, [e.message for e in errors]
+    assert _operation_names(file_name)
 
 
 def test_committed_schema_is_current() -> None:
@@ -49,30 +65,31 @@ def test_committed_schema_is_current() -> None:
     )
 
 
-@pytest.mark.skipif(not SHARED_CONTRACT.exists(), reason="no ../shared/contract beside the clone")
-def test_vendored_contract_equals_the_shared_one() -> None:
-    assert CONTRACT.read_text() == SHARED_CONTRACT.read_text(), (
-        "tests/contract/operations.graphql differs from ../shared/contract/operations.graphql; "
+@pytest.mark.skipif(
+    not SHARED_CONTRACT_DIR.is_dir(), reason="no ../shared/contract beside the clone"
+)
+@pytest.mark.parametrize("file_name", VENDORED)
+def test_vendored_contract_equals_the_shared_one(file_name: str) -> None:
+    vendored = ROOT / "tests" / "contract" / file_name
+    shared = SHARED_CONTRACT_DIR / file_name
+    assert shared.exists(), f"tests/contract/{file_name} has no ../shared/contract/{file_name}"
+    assert vendored.read_text() == shared.read_text(), (
+        f"tests/contract/{file_name} differs from ../shared/contract/{file_name}; "
         "copy the shared one over"
     )
 
 
 @pytest.mark.parametrize("name", sorted(OPERATIONS))
 def test_demo_sends_contract_operations_verbatim(name: str) -> None:
-    contract = next(
-        d
-        for d in DOCUMENT.definitions
-        if isinstance(d, OperationDefinitionNode) and d.name.value == name
-    )
+    contract = parse(contract_operation(name)).definitions[0]
     (demo,) = parse(OPERATIONS[name]).definitions
     assert print_ast(demo) == print_ast(contract)
 
 
 @pytest.mark.parametrize("name", sorted(FRAGMENTS))
 def test_demo_sends_contract_fragments_verbatim(name: str) -> None:
-    contract = next(f for f in FRAGMENTS_OF_CONTRACT if f.name.value == name)
     (demo,) = parse(FRAGMENTS[name]).definitions
-    assert print_ast(demo) == print_ast(contract)
+    assert print_ast(demo) == print_ast(_contract_fragment(name))
 
 
 async def test_demo_data_goes_through_the_contract_once(db, client) -> None:
