@@ -13,6 +13,7 @@ from typing import TypeVar
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 from tortoise.functions import Lower
+from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from domain.batches import (
@@ -40,15 +41,70 @@ T = TypeVar("T")
 # ---------------------------------------------------------------- listings
 
 
-async def list_users(account_id: int, *, offset: int, limit: int) -> tuple[list[User], int]:
-    """A page of the account's users by name then id (one row more, to tell if more follow)."""
+@dataclass(frozen=True, slots=True)
+class UserFilter:
+    """A contributor picker's question; None is no constraint."""
+
+    search: str | None = None
+    seats: tuple[Seat, ...] | None = None
+    active: bool | None = None
+
+
+# Trigrams need three characters: a shorter search cannot use the indexes and reads the table.
+SHORTEST_INDEXED_SEARCH = 3
+Listed = TypeVar("Listed", User, Team)
+
+
+def search_names(
+    query: QuerySet[Listed], search: str | None, *, with_email: bool
+) -> QuerySet[Listed]:
+    """Rows whose name (or email) contains ``search``, case-insensitively.
+
+    PostgreSQL answers from the trigram indexes on ``upper(name)`` and ``upper(email)``
+    (migration 0002). A search too short for them is written as a statement of its own, on
+    ``lower(...)``, so that PostgreSQL's cached plan for it is a scan, never the indexes' (whose
+    full walk is slower than reading the table)."""
+    if not search:
+        return query
+    if len(search) >= SHORTEST_INDEXED_SEARCH:
+        found = Q(name__icontains=search)
+        return query.filter(found | Q(email__icontains=search) if with_email else found)
+    lowered = search.lower()
+    if with_email:
+        query = query.annotate(name_lower=Lower("name"), email_lower=Lower("email"))
+        return query.filter(Q(name_lower__contains=lowered) | Q(email_lower__contains=lowered))
+    return query.annotate(name_lower=Lower("name")).filter(name_lower__contains=lowered)
+
+
+def users_matching(account_id: int, matching: UserFilter | None) -> QuerySet[User]:
     query = User.filter(account_id=account_id)
+    if matching is not None:
+        query = search_names(query, matching.search, with_email=True)
+        if matching.seats is not None:
+            query = query.filter(seat__in=matching.seats)
+        if matching.active is not None:
+            query = query.filter(active=matching.active)
+    return query
+
+
+def teams_matching(account_id: int, search: str | None) -> QuerySet[Team]:
+    return search_names(Team.filter(account_id=account_id), search, with_email=False)
+
+
+async def list_users(
+    account_id: int, *, offset: int, limit: int, matching: UserFilter | None = None
+) -> tuple[list[User], int]:
+    """A page of the account's users by name then id (one row more, to tell if more follow),
+    and how many match."""
+    query = users_matching(account_id, matching)
     rows = await query.order_by("name", "id").offset(offset).limit(limit + 1)
     return rows, await query.count()
 
 
-async def list_teams(account_id: int, *, offset: int, limit: int) -> tuple[list[Team], int]:
-    query = Team.filter(account_id=account_id)
+async def list_teams(
+    account_id: int, *, offset: int, limit: int, search: str | None = None
+) -> tuple[list[Team], int]:
+    query = teams_matching(account_id, search)
     rows = await query.order_by("name", "id").offset(offset).limit(limit + 1)
     return rows, await query.count()
 

@@ -2,6 +2,7 @@
 
 import base64
 import binascii
+import dataclasses
 import datetime
 import json
 import math
@@ -18,6 +19,7 @@ from api.ids import from_global_id
 from domain import enums
 from domain.global_ids import max_pk
 from domain.goals import queries as goal_queries
+from domain.ranges import DateRange
 
 MAX_IDS = 500
 MAX_SEARCH_LENGTH = 200
@@ -31,10 +33,18 @@ class OrderDirection(Enum):
     DESC = "DESC"
 
 
-@strawberry.input(description="Inclusive dates; a goal matches when its duration overlaps them.")
+@strawberry.input(
+    description="Inclusive dates in the account's timezone; a null bound is open. As "
+    "`GoalFilter.dateRange` a goal matches when its duration overlaps them; as the `range` "
+    "argument of status, progress and milestones it chooses the milestones that overlap them."
+)
 class DateRangeInput:
-    from_: datetime.date | None = strawberry.field(default=None, name="from")
-    to: datetime.date | None = None
+    from_: datetime.date | None = strawberry.field(
+        default=None, name="from", description="First day; null: no lower bound."
+    )
+    to: datetime.date | None = strawberry.field(
+        default=None, description="Last day, inclusive; null: no upper bound."
+    )
 
 
 @strawberry.input(description="Inclusive percent bounds; a null percent never matches.")
@@ -45,7 +55,11 @@ class ProgressRangeInput:
 
 @strawberry.input(description="Every given field must hold; a null or empty list is no constraint.")
 class GoalFilter:
-    date_range: DateRangeInput | None = None
+    date_range: DateRangeInput | None = strawberry.field(
+        default=None,
+        description="Goals whose duration overlaps the range. Also makes statuses, progress "
+        "and ordering by PROGRESS use the figures over this range.",
+    )
     user_ids: list[strawberry.ID] | None = strawberry.field(
         default=None, description="With teamIds, an OR over contributor goals."
     )
@@ -55,10 +69,14 @@ class GoalFilter:
     pipeline_ids: list[strawberry.ID] | None = None
     milestone_periods: list[MilestonePeriod] | None = None
     statuses: list[GoalStatus] | None = strawberry.field(
-        default=None, description="The contributor goal's own status."
+        default=None,
+        description="The contributor goal's own status; with dateRange, its status over that "
+        "range (the milestones that overlap it).",
     )
     progress: ProgressRangeInput | None = strawberry.field(
-        default=None, description="The contributor goal's own percent."
+        default=None,
+        description="The contributor goal's own percent; with dateRange, its percent over that "
+        "range.",
     )
     categories: list[GoalCategory] | None = None
     types: list[GoalType] | None = None
@@ -71,6 +89,23 @@ class GoalFilter:
 class GoalOrder:
     field: GoalOrderField
     direction: OrderDirection = OrderDirection.ASC
+
+
+def date_range_of(date_range: DateRangeInput, name: str) -> DateRange:
+    """The domain's range; a range that ends before it starts is refused."""
+    first, last = date_range.from_, date_range.to
+    if first is not None and last is not None and first > last:
+        raise PublicError(f"`{name}.from` must not be after `{name}.to`.")
+    return DateRange(first, last)
+
+
+def filter_range(goal_filter: GoalFilter | None) -> DateRange | None:
+    """The range whose figures the filter's statuses and progress and the PROGRESS order use:
+    the filter's dateRange when it bounds anything."""
+    if goal_filter is None or goal_filter.date_range is None:
+        return None
+    date_range = date_range_of(goal_filter.date_range, "dateRange")
+    return None if date_range == DateRange() else date_range
 
 
 def _ids(
@@ -136,6 +171,8 @@ def contributor_criteria(
         percent_max=_percent(progress.max if progress else None, "max"),
         today=today if statuses else None,
     )
+    if statuses is not None or progress is not None:
+        criteria = dataclasses.replace(criteria, date_range=filter_range(goal_filter))
     return None if criteria == goal_queries.ContributorCriteria() else criteria
 
 

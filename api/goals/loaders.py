@@ -6,7 +6,11 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
 
-from domain.goals.queries import ContributorCriteria, matching_contributor_goals
+from domain.goals.queries import (
+    ContributorCriteria,
+    matching_contributor_goals,
+    overlapping,
+)
 from domain.models import (
     ContributorGoal,
     Goal,
@@ -16,9 +20,11 @@ from domain.models import (
     ProgressSnapshot,
 )
 from domain.parameters import in_pieces
+from domain.ranges import DateRange
 
 HistoryKey = tuple[int, date, date]
 ContributorsKey = tuple[int, ContributorCriteria | None]
+RangeKey = tuple[int, DateRange]
 
 
 async def load_goals(account_id: int, ids: Sequence[int]) -> list[Goal | None]:
@@ -57,6 +63,33 @@ async def load_milestones_of_contributor_goals(
         ).order_by("contributor_goal_id", "index"):
             milestones[row.contributor_goal_id].append(row)
     return [milestones[i] for i in contributor_goal_ids]
+
+
+async def load_range_milestones_of_goals(
+    account_id: int, keys: Sequence[RangeKey]
+) -> list[dict[int, list[Milestone]]]:
+    """Keys pair a goal id with a date range: the goal's milestones that overlap the range, by
+    contributor goal id, in order. One query per distinct range, which is one for a page read
+    for one period."""
+    goal_ids_by_range: dict[DateRange, set[int]] = defaultdict(set)
+    for goal_id, date_range in keys:
+        goal_ids_by_range[date_range].add(goal_id)
+    found: dict[RangeKey, dict[int, list[Milestone]]] = defaultdict(dict)
+    for date_range, goal_ids in goal_ids_by_range.items():
+        for piece in in_pieces(sorted(goal_ids)):
+            rows = (
+                await Milestone.filter(
+                    overlapping(date_range),
+                    contributor_goal__account_id=account_id,
+                    contributor_goal__goal_id__in=piece,
+                )
+                .select_related("contributor_goal")
+                .order_by("contributor_goal_id", "index")
+            )
+            for row in rows:
+                of_goal = found[(row.contributor_goal.goal_id, date_range)]
+                of_goal.setdefault(row.contributor_goal_id, []).append(row)
+    return [found[key] for key in keys]
 
 
 async def load_pipeline_ids_of_goals(account_id: int, goal_ids: Sequence[int]) -> list[list[int]]:

@@ -15,6 +15,7 @@ from api.goals.filters import (
     contributor_criteria,
     decode_cursor,
     encode_cursor,
+    filter_range,
     goal_criteria,
     goal_order,
 )
@@ -48,6 +49,7 @@ class GoalQuery:
         limit = page_size(first)
         account_id = info.context.account_id
         field, descending = goal_order(order_by)
+        date_range = filter_range(filter)
         goals = goal_queries.filter_goals(
             goal_queries.visible_goals(account_id, info.context.viewer, await info.context.reach()),
             account_id,
@@ -55,16 +57,18 @@ class GoalQuery:
             contributor_criteria(filter, local_today(info)),
         )
         total = await goals.count()
-        page = goal_queries.order_goals(goals, field, descending)
+        page = goal_queries.order_goals(goals, field, descending, date_range)
         if after is not None:
             value, pk = decode_cursor(after, field, descending)
-            page = page.filter(goal_queries.after_position(field, descending, value, pk))
+            page = page.filter(
+                goal_queries.after_position(field, descending, value, pk, date_range)
+            )
         rows = await page.limit(limit + 1)
         goal_loader = info.context.loader(loaders.load_goals)
         edges = []
         for row in rows[:limit]:
             goal_loader.prime(row.id, row)
-            value = goal_queries.sort_value(row, field)
+            value = goal_queries.sort_value(row, field, date_range)
             cursor = encode_cursor(field, descending, value, row.id)
             edges.append(Edge(cursor=cursor, node=Goal(row=row)))
         return Connection(

@@ -15,10 +15,19 @@ from api.goals import loaders
 from api.ids import to_global_id
 from domain import enums
 from domain import models as m
+from domain.ranges import (
+    NO_RANGE_MILESTONES,
+    DateRange,
+    RangeProgress,
+    contributor_range_progress,
+    goal_range_progress,
+    in_range,
+)
+from domain.rollup import Level
 from domain.status import percent_of_target, status_of
 
 if TYPE_CHECKING:
-    from api.goals.filters import GoalFilter
+    from api.goals.filters import DateRangeInput, GoalFilter
 
 GoalCategory = strawberry.enum(enums.GoalCategory, name="GoalCategory")
 GoalType = strawberry.enum(enums.GoalType, name="GoalType")
@@ -101,6 +110,46 @@ class Progress:
             refreshed_at=row.refreshed_at,
         )
 
+    @classmethod
+    def over_range(cls, level: Level, row: m.Goal | m.ContributorGoal) -> "Progress":
+        """Figures rolled up from the range milestones, refreshed when ``row`` was."""
+        return cls(
+            value=plain_decimal(level.value),
+            target=plain_decimal(level.target) or Decimal(0),
+            percent=percent_number(level.percent),
+            refreshed_at=row.refreshed_at,
+        )
+
+
+RANGE_DESCRIPTION = (
+    "Read the goal for a period: only the milestones whose dates overlap these dates count, "
+    "rolled up as for the whole goal. Omitted: the whole duration."
+)
+RangeArgument = Annotated[
+    Annotated["DateRangeInput", strawberry.lazy("api.goals.filters")] | None,
+    strawberry.argument(name="range", description=RANGE_DESCRIPTION),
+]
+
+
+def range_of(date_range: "DateRangeInput | None") -> DateRange | None:
+    from api.goals.filters import date_range_of
+
+    return None if date_range is None else date_range_of(date_range, "range")
+
+
+async def range_progress(
+    info: Info, goal: m.Goal, date_range: DateRange
+) -> tuple[RangeProgress, dict[int, RangeProgress]]:
+    """The goal's progress over the range, and each of its contributor goals'."""
+    by_contributor = await info.context.loader(loaders.load_range_milestones_of_goals).load(
+        (goal.id, date_range)
+    )
+    contributors = {
+        cg_id: contributor_range_progress(milestones, date_range, goal.type)
+        for cg_id, milestones in by_contributor.items()
+    }
+    return goal_range_progress(list(contributors.values()), goal.type), contributors
+
 
 @strawberry.type
 class ProgressPoint:
@@ -125,6 +174,10 @@ async def _pipelines(info: Info, ids: list[int]) -> list[Pipeline]:
 class Milestone:
     row: strawberry.Private[m.Milestone]
     goal_row: strawberry.Private[m.Goal]
+
+    @strawberry.field(description="A global id, unique among all objects.")
+    def id(self) -> strawberry.ID:
+        return to_global_id("Milestone", self.row.id)
 
     @strawberry.field
     def index(self) -> int:
@@ -191,20 +244,52 @@ class ContributorGoal:
         team = await info.context.loader(directory_loaders.load_teams).load(self.row.team_id)
         return Team(row=team)
 
-    @strawberry.field
-    async def status(self, info: Info) -> GoalStatus:
-        return status_today(info, await self._goal_row(info), self.row, self.row.percent)
+    async def _range_progress(
+        self, info: Info, goal: m.Goal, date_range: DateRange
+    ) -> RangeProgress:
+        _, contributors = await range_progress(info, goal, date_range)
+        return contributors.get(self.row.id, NO_RANGE_MILESTONES)
 
-    @strawberry.field
-    def progress(self) -> Progress:
-        return Progress.of(self.row)
-
-    @strawberry.field
-    async def milestones(self, info: Info) -> list[Milestone]:
+    @strawberry.field(
+        description="Status over the whole duration, or with `range` over the milestones in "
+        "it: PENDING before the first starts, IN_PROGRESS until the last has ended, then by "
+        "the range percent (the status without a range when no milestone is in it)."
+    )
+    async def status(self, info: Info, date_range: RangeArgument = None) -> GoalStatus:
         goal = await self._goal_row(info)
-        rows = await info.context.loader(loaders.load_milestones_of_contributor_goals).load(
-            self.row.id
-        )
+        whole = status_today(info, goal, self.row, self.row.percent)
+        chosen = range_of(date_range)
+        if chosen is None:
+            return whole
+        progress = await self._range_progress(info, goal, chosen)
+        return progress.status(local_today(info), without_range=whole)
+
+    @strawberry.field(
+        description="Progress over the whole duration, or with `range` rolled up from the "
+        "milestones in it (value and percent null, target 0 when none is)."
+    )
+    async def progress(self, info: Info, date_range: RangeArgument = None) -> Progress:
+        chosen = range_of(date_range)
+        if chosen is None:
+            return Progress.of(self.row)
+        progress = await self._range_progress(info, await self._goal_row(info), chosen)
+        return Progress.over_range(progress.level, self.row)
+
+    @strawberry.field(
+        description="The milestones in order; with `range`, only those whose dates overlap it."
+    )
+    async def milestones(self, info: Info, date_range: RangeArgument = None) -> list[Milestone]:
+        goal = await self._goal_row(info)
+        chosen = range_of(date_range)
+        if chosen is None:
+            rows = await info.context.loader(loaders.load_milestones_of_contributor_goals).load(
+                self.row.id
+            )
+        else:
+            by_contributor = await info.context.loader(loaders.load_range_milestones_of_goals).load(
+                (goal.id, chosen)
+            )
+            rows = in_range(by_contributor.get(self.row.id, []), chosen)
         return [Milestone(row=row, goal_row=goal) for row in rows]
 
     @strawberry.field(
@@ -318,13 +403,30 @@ class Goal:
         ids = await info.context.loader(loaders.load_pipeline_ids_of_goals).load(self.row.id)
         return await _pipelines(info, ids)
 
-    @strawberry.field
-    def status(self, info: Info) -> GoalStatus:
-        return status_today(info, self.row, self.row, self.row.percent)
+    @strawberry.field(
+        description="Status over the whole duration, or with `range` over the milestones in "
+        "it: PENDING before the first starts, IN_PROGRESS until the last has ended, then by "
+        "the range percent (the status without a range when the goal does not overlap it)."
+    )
+    async def status(self, info: Info, date_range: RangeArgument = None) -> GoalStatus:
+        whole = status_today(info, self.row, self.row, self.row.percent)
+        chosen = range_of(date_range)
+        if chosen is None:
+            return whole
+        progress, _ = await range_progress(info, self.row, chosen)
+        return progress.status(local_today(info), without_range=whole)
 
-    @strawberry.field
-    def progress(self) -> Progress:
-        return Progress.of(self.row)
+    @strawberry.field(
+        description="Progress over the whole duration, or with `range` rolled up from every "
+        "contributor goal's milestones in it (value and percent null, target 0 when the goal "
+        "does not overlap it)."
+    )
+    async def progress(self, info: Info, date_range: RangeArgument = None) -> Progress:
+        chosen = range_of(date_range)
+        if chosen is None:
+            return Progress.of(self.row)
+        progress, _ = await range_progress(info, self.row, chosen)
+        return Progress.over_range(progress.level, self.row)
 
     @strawberry.field(
         description="Contributor goals, oldest first; only the contributor-level fields of the "

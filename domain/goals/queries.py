@@ -7,12 +7,14 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from tortoise.expressions import Case, F, Q, Subquery, When
+from tortoise.expressions import Case, F, Q, RawSQL, Subquery, When
 from tortoise.queryset import QuerySet
 
 from domain.enums import GoalCategory, GoalStatus, GoalType, MilestonePeriod
+from domain.goals import range_sql
 from domain.models import ContributorGoal, Goal, GoalPipeline, TeamMembership, User
 from domain.permissions import Reach, can_view_goals
+from domain.ranges import DateRange
 
 HUNDRED = Decimal(100)
 NOTHING = Q(id__in=[])
@@ -52,6 +54,8 @@ class ContributorCriteria:
     percent_min: Decimal | None = None
     percent_max: Decimal | None = None
     today: date | None = None
+    # Given: statuses and percent are those over this range (``domain.ranges``).
+    date_range: DateRange | None = None
 
 
 def status_condition(status: GoalStatus, today: date, *, dates_of_goal: bool = False) -> Q:
@@ -97,11 +101,7 @@ def visible_goals(account_id: int, viewer: User, reach: Reach) -> QuerySet[Goal]
 
 
 def goal_condition(criteria: GoalCriteria) -> Q:
-    condition = Q()
-    if criteria.date_from is not None:
-        condition &= Q(end_date__gte=criteria.date_from)
-    if criteria.date_to is not None:
-        condition &= Q(start_date__lte=criteria.date_to)
+    condition = overlapping(DateRange(criteria.date_from, criteria.date_to))
     if criteria.pipeline_ids is not None:
         sharing = GoalPipeline.filter(pipeline_id__in=criteria.pipeline_ids)
         condition &= Q(id__in=Subquery(sharing.values("goal_id")))
@@ -127,6 +127,17 @@ def contributor_condition(account_id: int, criteria: ContributorCriteria) -> Q:
             who |= Q(team_id__in=criteria.team_ids)
             who |= Q(user_id__in=Subquery(members.values("user_id")))
         condition &= who
+    figures = (criteria.statuses, criteria.percent_min, criteria.percent_max)
+    if criteria.date_range is not None and figures != (None, None, None):
+        in_range = range_sql.contributor_goals_in_range(
+            account_id,
+            criteria.date_range,
+            statuses=criteria.statuses,
+            percent_min=criteria.percent_min,
+            percent_max=criteria.percent_max,
+            today=criteria.today,
+        )
+        return condition & Q(id__in=RawSQL(in_range))
     if criteria.statuses is not None:
         if criteria.today is None:
             raise ValueError("filtering by status needs today's date")
@@ -138,6 +149,17 @@ def contributor_condition(account_id: int, criteria: ContributorCriteria) -> Q:
         condition &= Q(percent__gte=criteria.percent_min)
     if criteria.percent_max is not None:
         condition &= Q(percent__lte=criteria.percent_max)
+    return condition
+
+
+def overlapping(date_range: DateRange) -> Q:
+    """Rows (goals, milestones) whose start and end dates overlap the range:
+    ``DateRange.overlaps`` for a query."""
+    condition = Q()
+    if date_range.first is not None:
+        condition &= Q(end_date__gte=date_range.first)
+    if date_range.last is not None:
+        condition &= Q(start_date__lte=date_range.last)
     return condition
 
 
@@ -174,9 +196,20 @@ _ORDER_COLUMNS = {
 }
 
 
-def order_goals(goals: QuerySet[Goal], field: GoalOrderField, descending: bool) -> QuerySet[Goal]:
-    """A total order: ties break by id. Progress (the goal's percent) puts nulls last both ways."""
+def order_goals(
+    goals: QuerySet[Goal],
+    field: GoalOrderField,
+    descending: bool,
+    date_range: DateRange | None = None,
+) -> QuerySet[Goal]:
+    """A total order: ties break by id. Progress (the goal's percent, over ``date_range`` when
+    given) puts nulls last both ways."""
     sign = "-" if descending else ""
+    if field is GoalOrderField.PROGRESS and date_range is not None:
+        key = range_sql.goal_percent_key(date_range, descending=descending)
+        return goals.annotate(range_percent_key=RawSQL(key)).order_by(
+            f"{sign}range_percent_key", f"{sign}id"
+        )
     if field is GoalOrderField.PROGRESS:
         # Text flags: PostgreSQL cannot type an integer parameter inside CASE.
         unknown = Case(When(percent__isnull=True, then="1"), default="0")
@@ -188,19 +221,34 @@ def order_goals(goals: QuerySet[Goal], field: GoalOrderField, descending: bool) 
 SortValue = str | date | datetime | Decimal | None
 
 
-def sort_value(goal: Goal, field: GoalOrderField) -> SortValue:
-    """The value ``goal`` is ordered by, to resume a list after it."""
+def sort_value(goal: Goal, field: GoalOrderField, date_range: DateRange | None = None) -> SortValue:
+    """The value ``goal`` is ordered by, to resume a list after it; ``goal`` comes from
+    ``order_goals`` with the same arguments."""
+    if field is GoalOrderField.PROGRESS and date_range is not None:
+        return range_sql.percent_of_key(goal.range_percent_key)  # type: ignore[attr-defined]
     if field is GoalOrderField.PROGRESS:
         return goal.percent
     value: SortValue = getattr(goal, _ORDER_COLUMNS[field])
     return value
 
 
-def after_position(field: GoalOrderField, descending: bool, value: SortValue, goal_id: int) -> Q:
+def after_position(
+    field: GoalOrderField,
+    descending: bool,
+    value: SortValue,
+    goal_id: int,
+    date_range: DateRange | None = None,
+) -> Q:
     """The goals that come after (value, goal_id) in ``order_goals``'s order (keyset paging)."""
     further = "lt" if descending else "gt"
-    column = "percent" if field is GoalOrderField.PROGRESS else _ORDER_COLUMNS[field]
     later_id: dict[str, Any] = {f"id__{further}": goal_id}
+    if field is GoalOrderField.PROGRESS and date_range is not None:
+        if value is not None and not isinstance(value, Decimal):
+            raise ValueError("a progress position is a percent")
+        key = range_sql.key_of_percent(value, descending=descending)
+        past_key: dict[str, Any] = {f"range_percent_key__{further}": key}
+        return Q(**past_key) | Q(range_percent_key=key, **later_id)
+    column = "percent" if field is GoalOrderField.PROGRESS else _ORDER_COLUMNS[field]
     beyond: dict[str, Any] = {f"{column}__{further}": value}
     tie: dict[str, Any] = {column: value}
     if field is not GoalOrderField.PROGRESS:
