@@ -24,6 +24,7 @@ from api.schema import build_schema
 from domain.db import close_db, init_db
 from domain.settings import Settings, get_settings
 from workers.dispatch import queued_deliveries
+from workers.goal_refresh import queued_jobs
 
 
 class GoalsGraphQL(GraphQL[Context, None]):
@@ -94,7 +95,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
         if manage_db:
             await init_db(settings.database_url)
         try:
-            async with queued_deliveries(settings.redis_url):
+            async with queued_deliveries(settings.redis_url), queued_jobs(settings.redis_url):
                 yield
         finally:
             if manage_db:

@@ -4,7 +4,7 @@ the same row (the sweep, a repeated commit hook) a no-op while the first is stil
 import asyncio
 import dataclasses
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -44,10 +44,10 @@ def install_worker_dispatcher(ctx: dict[str, Any]) -> None:
     install_dispatcher(dispatch)
 
 
-class ArqDispatcher:
-    """The API's dispatcher: an arq pool made on first use. While Redis is unreachable it gives
-    up fast (a mutation must not wait for Redis) and tries again after ``retry_after``; the rows
-    stay PENDING for the sweep meanwhile."""
+class ArqConnection:
+    """An arq pool made on first use, for a process that queues jobs from its requests. While
+    Redis is unreachable it gives up fast (a mutation must not wait for Redis) and tries again
+    after ``retry_after``."""
 
     def __init__(self, redis_url: str, *, retry_after: float = 5.0) -> None:
         self.redis_settings = dataclasses.replace(
@@ -69,27 +69,40 @@ class ArqDispatcher:
                 self._pool = await create_pool(self.redis_settings)
             except Exception as error:  # noqa: BLE001 - any failure: leave it to the sweep
                 self._failed_at = time.monotonic()
-                log.warning("redis unreachable; notifications wait for the sweep", error=str(error))
+                log.warning("redis unreachable; nothing queued for now", error=str(error))
                 return None
             self._failed_at = None
             return self._pool
 
-    async def __call__(self, notification_ids: Sequence[int]) -> None:
-        pool = await self._get_pool()
-        if pool is None:
-            return
+    async def send(self, enqueue: Callable[[ArqRedis], Awaitable[object]], what: str) -> None:
+        """Run ``enqueue`` on the pool; on any failure log that ``what`` was not queued. The
+        timeout covers connecting too: a Redis that accepts connections and never answers
+        would otherwise hold the caller forever."""
         try:
             async with asyncio.timeout(ENQUEUE_TIMEOUT_SECONDS):
-                await enqueue_deliveries(pool, notification_ids)
+                pool = await self._get_pool()
+                if pool is None:
+                    return
+                await enqueue(pool)
         except Exception as error:  # noqa: BLE001
             self._failed_at = time.monotonic()
             await self.close()
-            log.warning("notifications not queued; the sweep will", error=repr(error))
+            log.warning(f"{what} not queued", error=repr(error))
 
     async def close(self) -> None:
         pool, self._pool = self._pool, None
         if pool is not None:
             await pool.aclose()
+
+
+class ArqDispatcher(ArqConnection):
+    """The API's dispatcher; while Redis is unreachable the rows stay PENDING for the sweep."""
+
+    async def __call__(self, notification_ids: Sequence[int]) -> None:
+        await self.send(
+            lambda pool: enqueue_deliveries(pool, notification_ids),
+            "notifications (the sweep will deliver them)",
+        )
 
 
 @asynccontextmanager

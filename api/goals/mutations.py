@@ -41,7 +41,10 @@ class CreateGoalPayload(GoalPayload):
 
 @strawberry.type
 class ApplyGoalTargetsPayload(GoalPayload):
-    pass
+    changed_milestone_count: int = strawberry.field(
+        description="How many milestones got the amount: without milestoneIndexes, final "
+        "milestones (whose outcome was announced) are skipped; 0 when the input was refused."
+    )
 
 
 @strawberry.type
@@ -88,16 +91,31 @@ class GoalMutation:
     async def create_goal(self, info: Info, input: CreateGoalInput) -> CreateGoalPayload:
         return await change_goal(info, CreateGoalPayload, service.create_goal, input.to_draft())
 
-    @strawberry.mutation(description="Write one target to many milestones at once.")
+    @strawberry.mutation(
+        description="Write one target to many milestones at once. A final milestone's target "
+        "cannot change (IMMUTABLE when named in milestoneIndexes; skipped otherwise)."
+    )
     async def apply_goal_targets(
         self, info: Info, input: ApplyGoalTargetsInput
     ) -> ApplyGoalTargetsPayload:
-        return await change_goal(
-            info, ApplyGoalTargetsPayload, service.apply_goal_targets, input.to_application()
+        try:
+            applied = await service.apply_goal_targets(
+                info.context.viewer, await info.context.reach(), input.to_application()
+            )
+        except ValidationFailed as failed:
+            return ApplyGoalTargetsPayload(
+                goal=None, user_errors=user_errors(failed.errors), changed_milestone_count=0
+            )
+        info.context.forget_loaded()
+        return ApplyGoalTargetsPayload(
+            goal=Goal(row=applied.goal),
+            user_errors=[],
+            changed_milestone_count=applied.changed_milestones,
         )
 
     @strawberry.mutation(
-        description="Rename, change notifications, edit targets, add or remove contributors."
+        description="Rename, change notifications, edit targets, add or remove contributors. "
+        "A final milestone's target cannot change (IMMUTABLE)."
     )
     async def update_goal(self, info: Info, input: UpdateGoalInput) -> UpdateGoalPayload:
         return await change_goal(info, UpdateGoalPayload, service.update_goal, input.to_edit())

@@ -18,7 +18,7 @@ from tortoise.expressions import Q
 from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
-from domain import notifications, progress
+from domain import jobs, notifications, progress
 from domain.enums import NotificationKind
 from domain.errors import ErrorCode, Errors, ValidationFailed
 from domain.goals.validation import (
@@ -114,6 +114,7 @@ async def create_goal(actor: User, reach: Reach, draft: GoalDraft) -> Goal:
     errors = Errors()
     root = ("input",)
     notification_ids: list[int] = []
+    change_id = _new_change_id()
     async with in_transaction():
         name = clean_name(errors, (*root, "name"), draft.name)
         check_type(errors, (*root, "type"), draft.category, draft.type)
@@ -159,8 +160,9 @@ async def create_goal(actor: User, reach: Reach, draft: GoalDraft) -> Goal:
         )
         added = await _add_contributor_goals(goal, plans, periods)
         await progress.recompute_rollups([goal.id])
-        notification_ids += await notifications.record_goal_assigned(goal, added, _new_change_id())
+        notification_ids += await notifications.record_goal_assigned(goal, added, change_id)
     await notifications.after_commit(notification_ids)
+    await jobs.after_commit([jobs.refresh_goal(goal.account_id, goal.id, change_id)])
     return await Goal.get(id=goal.id)
 
 
@@ -320,10 +322,21 @@ async def _goal_pipeline_ids(goal_id: int) -> list[int]:
 # ---------------------------------------------------------------- apply targets
 
 
-async def apply_goal_targets(actor: User, reach: Reach, application: TargetApplication) -> Goal:
+@dataclass(frozen=True, slots=True)
+class TargetsApplied:
+    goal: Goal
+    changed_milestones: int
+
+
+async def apply_goal_targets(
+    actor: User, reach: Reach, application: TargetApplication
+) -> TargetsApplied:
+    """Writes the amount to the chosen milestones. A final milestone's target is history: named
+    explicitly, it is refused (unless it already has the amount); chosen as "all", skipped."""
     errors = Errors()
     root = ("input",)
     notification_ids: list[int] = []
+    change_id = _new_change_id()
     async with in_transaction():
         loaded = await _load_goal(actor, reach, application.goal_id, errors, (*root, "goalId"))
         if loaded is None:
@@ -342,20 +355,51 @@ async def apply_goal_targets(actor: User, reach: Reach, application: TargetAppli
             errors, (*root, "milestoneIndexes"), application.milestone_indexes, len(periods)
         )
         check_amount(errors, (*root, "amount"), application.amount)
+        chosen = cg_ids if cg_ids is not None else all_ids
+        final = await _final_targets(chosen)
+        for i, index in enumerate(indexes or []):
+            if any(
+                final.get((cg_id, index), application.amount) != application.amount
+                for cg_id in chosen
+            ):
+                errors.add(
+                    (*root, "milestoneIndexes", str(i)), ErrorCode.IMMUTABLE, _final_message(index)
+                )
         if errors:
             raise ValidationFailed(errors.items)
-        chosen = cg_ids if cg_ids is not None else all_ids
-        milestones = Milestone.filter(contributor_goal_id__in=chosen)
-        if indexes is not None:
-            milestones = milestones.filter(index__in=indexes)
-        await milestones.update(target=application.amount)
-        await goal.save(update_fields=["updated_at"])
-        await progress.recompute_rollups([goal.id])
-        notification_ids += await notifications.record_targets_changed(
-            goal, chosen, _new_change_id()
-        )
+        chosen_indexes = indexes if indexes is not None else [p.index for p in periods]
+        written = {
+            cg_id: [i for i in chosen_indexes if (cg_id, i) not in final] for cg_id in chosen
+        }
+        changed_ids = [cg_id for cg_id, written_indexes in written.items() if written_indexes]
+        changed = sum(len(written_indexes) for written_indexes in written.values())
+        if changed:
+            milestones = Milestone.filter(contributor_goal_id__in=changed_ids, final=False)
+            await milestones.filter(index__in=chosen_indexes).update(target=application.amount)
+            await goal.save(update_fields=["updated_at"])
+            await progress.recompute_rollups([goal.id])
+            notification_ids += await notifications.record_targets_changed(
+                goal, changed_ids, change_id
+            )
     await notifications.after_commit(notification_ids)
-    return await Goal.get(id=goal.id)
+    if changed:
+        await jobs.after_commit([jobs.refresh_goal(goal.account_id, goal.id, change_id)])
+    return TargetsApplied(await Goal.get(id=goal.id), changed)
+
+
+async def _final_targets(contributor_goal_ids: Sequence[int]) -> dict[tuple[int, int], Decimal]:
+    """The targets of the final milestones of these contributor goals, by (id, index)."""
+    rows = await Milestone.filter(
+        contributor_goal_id__in=list(contributor_goal_ids), final=True
+    ).values_list("contributor_goal_id", "index", "target")
+    return {(cg_id, index): target for cg_id, index, target in rows}
+
+
+def _final_message(index: int) -> str:
+    return (
+        f"Milestone {index} is final: its outcome has been announced, so its target is history "
+        "and cannot change."
+    )
 
 
 def _check_ids_of(
@@ -430,7 +474,12 @@ async def update_goal(actor: User, reach: Reach, edit: GoalEdit) -> Goal:
                 "A goal's pipelines cannot change after creation.",
             )
         target_edits = _check_target_edits(
-            errors, (*root, "targets"), edit.targets or [], current_ids, len(periods)
+            errors,
+            (*root, "targets"),
+            edit.targets or [],
+            current_ids,
+            len(periods),
+            await _final_targets(sorted(current_ids)) if edit.targets else {},
         )
         removed = (
             _check_ids_of(
@@ -500,6 +549,8 @@ async def update_goal(actor: User, reach: Reach, edit: GoalEdit) -> Goal:
         if target_edits or added or removed:
             await progress.recompute_rollups([goal.id])
     await notifications.after_commit(notification_ids)
+    if target_edits or added:
+        await jobs.after_commit([jobs.refresh_goal(goal.account_id, goal.id, change_id)])
     return await Goal.get(id=goal.id)
 
 
@@ -509,7 +560,10 @@ def _check_target_edits(
     edits: Sequence[TargetEdit],
     contributor_goal_ids: set[int],
     milestone_count: int,
+    final: dict[tuple[int, int], Decimal],
 ) -> list[TargetEdit]:
+    """The edits to write: a final milestone's target is refused, unless the edit repeats it
+    (then there is nothing to write)."""
     if len(edits) > MAX_TARGET_EDITS:
         errors.add(
             path, ErrorCode.TOO_MANY, f"Edit at most {MAX_TARGET_EDITS} targets in one update."
@@ -533,7 +587,9 @@ def _check_target_edits(
         if key in seen:
             errors.add(item, ErrorCode.DUPLICATE, "This milestone is edited twice.")
         seen.add(key)
-    return list(edits)
+        if final.get(key, edit.amount) != edit.amount:
+            errors.add(item, ErrorCode.IMMUTABLE, _final_message(edit.milestone_index))
+    return [e for e in edits if (e.contributor_goal_id, e.milestone_index) not in final]
 
 
 async def _write_target_edits(edits: Sequence[TargetEdit]) -> None:
@@ -549,7 +605,7 @@ async def _write_target_edits(edits: Sequence[TargetEdit]) -> None:
             ),
             join_type=Q.OR,
         )
-        await Milestone.filter(where).update(target=amount)
+        await Milestone.filter(where, final=False).update(target=amount)
 
 
 # ---------------------------------------------------------------- delete

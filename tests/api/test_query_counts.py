@@ -81,6 +81,36 @@ async def test_manage_goals_sends_as_many_statements_for_one_goal_as_for_fifty(c
     assert count_fifty <= 12
 
 
+RANGE = {"from": "2026-02-01", "to": "2026-03-31"}
+RANGE_FILTER = {
+    "filter": {"dateRange": RANGE, "statuses": ["PENDING", "IN_PROGRESS", "MISSED"]},
+    "range": RANGE,
+    "orderBy": {"field": "PROGRESS", "direction": "DESC"},
+}
+
+
+async def test_manage_goals_in_range_sends_as_many_statements_for_one_goal_as_for_fifty(client):
+    one = await tenant_with_goals(1)
+    count_one, data = await statements(
+        one, client, "ManageGoalsInRange", {"first": 50, **RANGE_FILTER}
+    )
+    assert len(data["goals"]["edges"]) == 1
+
+    fifty = await tenant_with_goals(50)
+    count_fifty, data = await statements(
+        fifty, client, "ManageGoalsInRange", {"first": 50, **RANGE_FILTER}
+    )
+    edges = data["goals"]["edges"]
+    assert len(edges) == 50
+    assert all(len(edge["node"]["contributors"]) == CONTRIBUTORS_PER_GOAL for edge in edges)
+    # Two monthly milestones of four are in the range.
+    assert all(len(c["milestones"]) == 2 for edge in edges for c in edge["node"]["contributors"])
+
+    assert count_one == count_fifty
+    # Token, viewer, count, page, contributors, users, teams, range milestones.
+    assert count_fifty <= 10
+
+
 async def test_goal_details_sends_as_many_statements_for_few_contributors_as_for_many(client):
     variables = {"historyFrom": "2026-01-01", "historyTo": "2026-03-31"}
     small = await tenant_with_goals(1, first_goal_contributors=3)

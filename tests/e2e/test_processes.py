@@ -97,6 +97,16 @@ def test_migrate_bootstrap_serve_and_work(goals: Goals) -> None:
         assert time.monotonic() < deadline, goals.log("worker")
         time.sleep(0.2)
     assert "deliver_notification" in goals.log("worker")
+    # The goal's progress was computed right after its creation, without any refresh call.
+    deadline = time.monotonic() + 15
+    while True:
+        (shown,) = post(base_url, token, "ManageGoals", {"first": 10})["goals"]["edges"]
+        if shown["node"]["progress"]["refreshedAt"]:
+            break
+        assert time.monotonic() < deadline, goals.log("worker")
+        time.sleep(0.2)
+    assert shown["node"]["progress"]["value"] == "0"  # no calls logged
+    assert "refresh_goal" in goals.log("worker")
     inbox = post(base_url, token, "MyNotifications", {"first": 10})["viewer"]["notifications"]
     assert [edge["node"]["kind"] for edge in inbox["edges"]] == ["GOAL_ASSIGNED"]
     assert inbox["edges"][0]["node"]["goal"]["name"] == "Calls per quarter"
