@@ -7,7 +7,7 @@ operations against the schema, as the demo admin, so demo data obeys the rules u
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -229,6 +229,7 @@ PIPELINES = {
     "onboarding": ("TICKET", "Onboarding"),
     "new-business": ("DEAL", "New business"),
     "renewals": ("DEAL", "Renewals"),
+    "partners": ("DEAL", "Partners"),
 }
 TICKETS, DEALS, ENGAGEMENTS = 360, 180, 420
 
@@ -300,7 +301,7 @@ async def seed_demo(now: datetime | None = None) -> tuple[User, bool]:
     rng = random.Random(7)
     await session.run("SyncDirectory", directory_input())
     await session.run("UpsertTickets", {"items": tickets(rng, now)})
-    await session.run("UpsertDeals", {"items": deals(rng, now)})
+    await session.run("UpsertDeals", {"items": deals(rng, now) + partner_deals(now)})
     await session.run("UpsertEngagements", {"items": engagements(rng, now)})
     ids = await directory_ids(session)
     for goal in demo_goals(ids, now.date()):
@@ -435,6 +436,39 @@ def deals(rng: random.Random, now: datetime) -> list[dict[str, Any]]:
     return items
 
 
+def _month_start(day: date, months_back: int = 0) -> date:
+    total = day.year * 12 + day.month - 1 - months_back
+    return date(total // 12, total % 12 + 1, 1)
+
+
+# Deals created in the Partners pipeline, per month (two months ago, last month, this month):
+# last month Ben beat his 4 and Cara missed hers, so "Partner deals" read for last month shows
+# one EXCEEDED and one MISSED contributor whatever the rest of the data does.
+PARTNER_DEALS = {"ben": (3, 6, 2), "cara": (5, 2, 1)}
+
+
+def partner_deals(now: datetime) -> list[dict[str, Any]]:
+    items = []
+    for key, per_month in PARTNER_DEALS.items():
+        for months_back, count in zip((2, 1, 0), per_month, strict=True):
+            first = _month_start(now.date(), months_back)
+            for n in range(count):
+                created = datetime.combine(first + timedelta(days=n), time(11), now.tzinfo)
+                if created > now:
+                    continue
+                items.append(
+                    {
+                        "externalId": f"demo-partner-{key}-{first:%Y-%m}-{n}",
+                        "pipelineExternalId": "demo-partners",
+                        "ownerExternalId": f"demo-{key}",
+                        "amount": "1000",
+                        "createdAt": created.isoformat(),
+                        "closedWonAt": None,
+                    }
+                )
+    return items
+
+
 def engagements(rng: random.Random, now: datetime) -> list[dict[str, Any]]:
     start, owners = _window(now), _members(SALES)
     return [
@@ -475,6 +509,7 @@ def demo_goals(ids: DirectoryIds, today: date) -> list[DemoGoal]:
     quarter = (quarter_start, _quarter_start(quarter_start + timedelta(days=100)) - timedelta(1))
     last_quarter_start = _quarter_start(quarter_start - timedelta(days=1))
     last_quarter = (last_quarter_start, quarter_start - timedelta(days=1))
+    partner_months = (_month_start(today, 2), _month_start(today, -1) - timedelta(days=1))
     d = Decimal
     return [
         DemoGoal(
@@ -510,6 +545,11 @@ def demo_goals(ids: DirectoryIds, today: date) -> list[DemoGoal]:
         DemoGoal(
             "Resolution time", "SERVICE", "AVG_TICKET_RESOLUTION_TIME", *year, "YEARLY",
             ["support", "onboarding"], [("team:support", d(172_800))],
+        ),
+        DemoGoal(
+            "Partner deals", "SALES", "DEALS_CREATED", *partner_months, "MONTHLY",
+            ["partners"], [("ben", d(4)), ("cara", d(4))],
+            notify=("GOAL_ASSIGNED", "MILESTONE_ACHIEVED", "MILESTONE_MISSED"),
         ),
     ]  # fmt: skip
 

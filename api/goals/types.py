@@ -24,6 +24,7 @@ from domain.ranges import (
     in_range,
 )
 from domain.rollup import Level
+from domain.sql import quantize4
 from domain.status import percent_of_target, status_of
 
 if TYPE_CHECKING:
@@ -112,9 +113,10 @@ class Progress:
 
     @classmethod
     def over_range(cls, level: Level, row: m.Goal | m.ContributorGoal) -> "Progress":
-        """Figures rolled up from the range milestones, refreshed when ``row`` was."""
+        """Figures rolled up from the range milestones, refreshed when ``row`` was; the value to
+        four places, as stored values are."""
         return cls(
-            value=plain_decimal(level.value),
+            value=plain_decimal(quantize4(level.value)),
             target=plain_decimal(level.target) or Decimal(0),
             percent=percent_number(level.percent),
             refreshed_at=row.refreshed_at,

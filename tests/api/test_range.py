@@ -205,6 +205,21 @@ async def test_an_average_type_over_one_and_two_months(client):
     }
 
 
+async def test_a_range_average_shows_four_places_and_an_exact_percent(client):
+    tenant = await tenant_of_two()
+    goal = await goal_with_milestones(
+        tenant,
+        "Response",
+        GoalType.AVG_TICKET_RESPONSE_TIME,
+        {"ana": [("3600", "10000", 3), ("3600", "0", 0), ("3600", "0", 0)]},
+    )
+    # 10,000 s over 3 tickets: 3,333.3333 s shown; 3,600 / (10,000 / 3) is exactly 108 %.
+    assert await read(client, tenant, goal, JANUARY) == {
+        "goal": ("EXCEEDED", "3333.3333", "3600", 108.0),
+        "Ana": ("EXCEEDED", "3333.3333", "3600", 108.0, [0]),
+    }
+
+
 async def test_range_status_follows_the_range_milestones_dates(client):
     tenant = await tenant_of_two()
     month_start = TODAY.replace(day=1)

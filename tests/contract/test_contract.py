@@ -2,6 +2,8 @@
 
 import pathlib
 import re
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from graphql import FragmentDefinitionNode, OperationDefinitionNode, parse, print_ast, validate
@@ -98,10 +100,34 @@ async def test_demo_data_goes_through_the_contract_once(db, client) -> None:
     token = await new_token(admin, "test")
     first = await op(client, token, "ManageGoals", {"first": 100})
     names = {edge["node"]["name"] for edge in first["goals"]["edges"]}
-    assert len(names) == 8 and "Revenue this year" in names
+    assert len(names) == 9 and {"Revenue this year", "Partner deals"} <= names
     directory = await op(client, token, "Directory")
     assert directory["users"]["totalCount"] == 9  # the admin and eight synced people
     assert {t["node"]["name"] for t in directory["teams"]["edges"]} == {"Sales", "Support"}
+
+    # Read for last month, the partner deals were beaten by Ben and missed by Cara.
+    today = datetime.now(ZoneInfo(admin.account.timezone)).date()
+    last_day = today.replace(day=1) - timedelta(days=1)
+    last_month = {"from": last_day.replace(day=1).isoformat(), "to": last_day.isoformat()}
+    in_range = {"filter": {"dateRange": last_month}, "range": last_month, "first": 100}
+    managed = await op(client, token, "ManageGoalsInRange", in_range)
+    (partners,) = [
+        e["node"] for e in managed["goals"]["edges"] if e["node"]["name"] == "Partner deals"
+    ]
+    assert [
+        (c["contributor"]["name"], c["status"], c["progress"]["value"])
+        for c in partners["contributors"]
+    ] == [
+        ("Ben Carter", "EXCEEDED", "6"),
+        ("Cara Diaz", "MISSED", "2"),
+    ]
+    assert [len(c["milestones"]) for c in partners["contributors"]] == [1, 1]
+    in_range["filter"]["statuses"] = ["MISSED"]
+    missed = await op(client, token, "ManageGoalsInRange", in_range)
+    (partners,) = [
+        e["node"] for e in missed["goals"]["edges"] if e["node"]["name"] == "Partner deals"
+    ]
+    assert [c["contributor"]["name"] for c in partners["contributors"]] == ["Cara Diaz"]
 
     again, created = await seed_demo()
     assert (again.id, created) == (admin.id, False)

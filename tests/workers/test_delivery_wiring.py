@@ -1,5 +1,5 @@
-"""The processes hand notifications over: the API queues them on Redis after the commit, and
-the worker settings run the delivery job and the sweep."""
+"""The processes hand notifications over: the API queues them (and goal refreshes) on Redis
+after the commit, and the worker settings run the delivery job and the sweep."""
 # Fixtures are imported from the support module; pytest finds them by name.
 # ruff: noqa: F811
 
@@ -7,7 +7,7 @@ import httpx
 
 from api.app import create_app
 from domain.enums import Channel
-from domain.models import Notification
+from domain.models import Goal, Notification
 from domain.notifications import install_dispatcher
 from domain.settings import Settings
 from tests.helpers import make_tenant
@@ -46,7 +46,11 @@ async def test_the_api_process_queues_new_notifications_on_redis(db, redis_url, 
         queued = [job.job_id for job in await pool.queued_jobs()]
     finally:
         await pool.aclose()
-    assert queued == [delivery_job_id(row.id)]
+    assert [job for job in queued if job.startswith("notification:")] == [delivery_job_id(row.id)]
+    # The goal's refresh after its creation went the same way.
+    goal = await Goal.get()
+    refreshes = [job.rsplit(":", 1)[0] for job in queued if job.startswith("refresh-goal:")]
+    assert refreshes == [f"refresh-goal:{goal.id}"]
     await run_workers(
         redis_url, delivery_settings(smtp_host="127.0.0.1", smtp_port=smtp_inbox.port)
     )
