@@ -8,11 +8,11 @@ API and anything else that reports a period; the SQL form that filters and order
 figures is ``domain.goals.range_sql``.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Protocol
+from typing import Generic, Protocol, TypeVar
 
 from domain.enums import AVERAGE_TYPES, GoalStatus, GoalType, higher_is_better
 from domain.rollup import Level, MilestoneNumbers, contributor_level, goal_level
@@ -50,6 +50,9 @@ class MilestoneFigures(Protocol):
     def value_count(self) -> int | None: ...
 
 
+M = TypeVar("M", bound=MilestoneFigures)
+
+
 @dataclass(frozen=True, slots=True)
 class RangeProgress:
     """Progress over a range, and the dates of its first and last range milestones (None when
@@ -77,9 +80,7 @@ class RangeProgress:
 NO_RANGE_MILESTONES = RangeProgress(Level(value=None, target=Decimal(0), percent=None))
 
 
-def in_range(
-    milestones: Iterable[MilestoneFigures], date_range: DateRange
-) -> list[MilestoneFigures]:
+def in_range(milestones: Iterable[M], date_range: DateRange) -> list[M]:
     return [m for m in milestones if date_range.overlaps(m.start_date, m.end_date)]
 
 
@@ -114,4 +115,29 @@ def goal_range_progress(
         level,
         min(c.start_date for c in chosen if c.start_date is not None),
         max(c.end_date for c in chosen if c.end_date is not None),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class GoalOverRange(Generic[M]):
+    """A goal read for a range: its progress, and each contributor goal's progress and range
+    milestones, by contributor goal id."""
+
+    progress: RangeProgress
+    contributors: Mapping[int, RangeProgress]
+    milestones: Mapping[int, Sequence[M]]
+
+
+def goal_over_range(
+    milestones: Mapping[int, Iterable[M]], date_range: DateRange, goal_type: GoalType
+) -> GoalOverRange[M]:
+    """From every contributor goal's milestones (by contributor goal id), those in range and
+    the figures over them."""
+    chosen = {cg_id: in_range(rows, date_range) for cg_id, rows in milestones.items()}
+    contributors = {
+        cg_id: contributor_range_progress(rows, date_range, goal_type)
+        for cg_id, rows in chosen.items()
+    }
+    return GoalOverRange(
+        goal_range_progress(list(contributors.values()), goal_type), contributors, chosen
     )

@@ -14,6 +14,7 @@ import strawberry
 
 from api.common.errors import PublicError
 from api.common.text import text_problem
+from api.goals.ranges import DateRangeInput, date_range_of
 from api.goals.types import GoalCategory, GoalStatus, GoalType, MilestonePeriod
 from api.ids import from_global_id
 from domain import enums
@@ -31,20 +32,6 @@ GoalOrderField = strawberry.enum(goal_queries.GoalOrderField, name="GoalOrderFie
 class OrderDirection(Enum):
     ASC = "ASC"
     DESC = "DESC"
-
-
-@strawberry.input(
-    description="Inclusive dates in the account's timezone; a null bound is open. As "
-    "`GoalFilter.dateRange` a goal matches when its duration overlaps them; as the `range` "
-    "argument of status, progress and milestones it chooses the milestones that overlap them."
-)
-class DateRangeInput:
-    from_: datetime.date | None = strawberry.field(
-        default=None, name="from", description="First day; null: no lower bound."
-    )
-    to: datetime.date | None = strawberry.field(
-        default=None, description="Last day, inclusive; null: no upper bound."
-    )
 
 
 @strawberry.input(description="Inclusive percent bounds; a null percent never matches.")
@@ -89,14 +76,6 @@ class GoalFilter:
 class GoalOrder:
     field: GoalOrderField
     direction: OrderDirection = OrderDirection.ASC
-
-
-def date_range_of(date_range: DateRangeInput, name: str) -> DateRange:
-    """The domain's range; a range that ends before it starts is refused."""
-    first, last = date_range.from_, date_range.to
-    if first is not None and last is not None and first > last:
-        raise PublicError(f"`{name}.from` must not be after `{name}.to`.")
-    return DateRange(first, last)
 
 
 def filter_range(goal_filter: GoalFilter | None) -> DateRange | None:

@@ -6,6 +6,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
 
+from domain.enums import GoalType
 from domain.goals.queries import (
     ContributorCriteria,
     matching_contributor_goals,
@@ -20,11 +21,11 @@ from domain.models import (
     ProgressSnapshot,
 )
 from domain.parameters import in_pieces
-from domain.ranges import DateRange
+from domain.ranges import DateRange, GoalOverRange, goal_over_range
 
 HistoryKey = tuple[int, date, date]
 ContributorsKey = tuple[int, ContributorCriteria | None]
-RangeKey = tuple[int, DateRange]
+RangeKey = tuple[int, GoalType, DateRange]
 
 
 async def load_goals(account_id: int, ids: Sequence[int]) -> list[Goal | None]:
@@ -65,16 +66,16 @@ async def load_milestones_of_contributor_goals(
     return [milestones[i] for i in contributor_goal_ids]
 
 
-async def load_range_milestones_of_goals(
+async def load_goals_over_range(
     account_id: int, keys: Sequence[RangeKey]
-) -> list[dict[int, list[Milestone]]]:
-    """Keys pair a goal id with a date range: the goal's milestones that overlap the range, by
-    contributor goal id, in order. One query per distinct range, which is one for a page read
-    for one period."""
+) -> list[GoalOverRange[Milestone]]:
+    """Keys are (goal id, goal type, date range): the goal read for the range, from its
+    milestones that overlap it, computed once per request. One query per distinct range, which
+    is one for a page read for one period."""
     goal_ids_by_range: dict[DateRange, set[int]] = defaultdict(set)
-    for goal_id, date_range in keys:
+    for goal_id, _, date_range in keys:
         goal_ids_by_range[date_range].add(goal_id)
-    found: dict[RangeKey, dict[int, list[Milestone]]] = defaultdict(dict)
+    found: dict[tuple[int, DateRange], dict[int, list[Milestone]]] = defaultdict(dict)
     for date_range, goal_ids in goal_ids_by_range.items():
         for piece in in_pieces(sorted(goal_ids)):
             rows = (
@@ -89,7 +90,10 @@ async def load_range_milestones_of_goals(
             for row in rows:
                 of_goal = found[(row.contributor_goal.goal_id, date_range)]
                 of_goal.setdefault(row.contributor_goal_id, []).append(row)
-    return [found[key] for key in keys]
+    return [
+        goal_over_range(found[(goal_id, date_range)], date_range, goal_type)
+        for goal_id, goal_type, date_range in keys
+    ]
 
 
 async def load_pipeline_ids_of_goals(account_id: int, goal_ids: Sequence[int]) -> list[list[int]]:

@@ -63,7 +63,7 @@ class GoalQuery:
             page = page.filter(
                 goal_queries.after_position(field, descending, value, pk, date_range)
             )
-        rows = await page.limit(limit + 1)
+        rows = await goal_queries.fetch_ordered(page.limit(limit + 1), field, date_range)
         goal_loader = info.context.loader(loaders.load_goals)
         edges = []
         for row in rows[:limit]:

@@ -12,23 +12,17 @@ from api.context import Info
 from api.directory import loaders as directory_loaders
 from api.directory.types import Pipeline, Team, User
 from api.goals import loaders
+from api.goals.ranges import DateRangeInput, date_range_of
 from api.ids import to_global_id
 from domain import enums
 from domain import models as m
-from domain.ranges import (
-    NO_RANGE_MILESTONES,
-    DateRange,
-    RangeProgress,
-    contributor_range_progress,
-    goal_range_progress,
-    in_range,
-)
+from domain.ranges import NO_RANGE_MILESTONES, DateRange, GoalOverRange, RangeProgress
 from domain.rollup import Level
 from domain.sql import quantize4
 from domain.status import percent_of_target, status_of
 
 if TYPE_CHECKING:
-    from api.goals.filters import DateRangeInput, GoalFilter
+    from api.goals.filters import GoalFilter
 
 GoalCategory = strawberry.enum(enums.GoalCategory, name="GoalCategory")
 GoalType = strawberry.enum(enums.GoalType, name="GoalType")
@@ -128,29 +122,19 @@ RANGE_DESCRIPTION = (
     "rolled up as for the whole goal. Omitted: the whole duration."
 )
 RangeArgument = Annotated[
-    Annotated["DateRangeInput", strawberry.lazy("api.goals.filters")] | None,
-    strawberry.argument(name="range", description=RANGE_DESCRIPTION),
+    DateRangeInput | None, strawberry.argument(name="range", description=RANGE_DESCRIPTION)
 ]
 
 
-def range_of(date_range: "DateRangeInput | None") -> DateRange | None:
-    from api.goals.filters import date_range_of
-
+def range_of(date_range: DateRangeInput | None) -> DateRange | None:
     return None if date_range is None else date_range_of(date_range, "range")
 
 
-async def range_progress(
-    info: Info, goal: m.Goal, date_range: DateRange
-) -> tuple[RangeProgress, dict[int, RangeProgress]]:
-    """The goal's progress over the range, and each of its contributor goals'."""
-    by_contributor = await info.context.loader(loaders.load_range_milestones_of_goals).load(
-        (goal.id, date_range)
+async def over_range(info: Info, goal: m.Goal, date_range: DateRange) -> GoalOverRange[m.Milestone]:
+    """The goal read for the range: its progress, and each contributor goal's."""
+    return await info.context.loader(loaders.load_goals_over_range).load(
+        (goal.id, goal.type, date_range)
     )
-    contributors = {
-        cg_id: contributor_range_progress(milestones, date_range, goal.type)
-        for cg_id, milestones in by_contributor.items()
-    }
-    return goal_range_progress(list(contributors.values()), goal.type), contributors
 
 
 @strawberry.type
@@ -249,8 +233,8 @@ class ContributorGoal:
     async def _range_progress(
         self, info: Info, goal: m.Goal, date_range: DateRange
     ) -> RangeProgress:
-        _, contributors = await range_progress(info, goal, date_range)
-        return contributors.get(self.row.id, NO_RANGE_MILESTONES)
+        read = await over_range(info, goal, date_range)
+        return read.contributors.get(self.row.id, NO_RANGE_MILESTONES)
 
     @strawberry.field(
         description="Status over the whole duration, or with `range` over the milestones in "
@@ -288,10 +272,7 @@ class ContributorGoal:
                 self.row.id
             )
         else:
-            by_contributor = await info.context.loader(loaders.load_range_milestones_of_goals).load(
-                (goal.id, chosen)
-            )
-            rows = in_range(by_contributor.get(self.row.id, []), chosen)
+            rows = list((await over_range(info, goal, chosen)).milestones.get(self.row.id, []))
         return [Milestone(row=row, goal_row=goal) for row in rows]
 
     @strawberry.field(
@@ -415,8 +396,8 @@ class Goal:
         chosen = range_of(date_range)
         if chosen is None:
             return whole
-        progress, _ = await range_progress(info, self.row, chosen)
-        return progress.status(local_today(info), without_range=whole)
+        read = await over_range(info, self.row, chosen)
+        return read.progress.status(local_today(info), without_range=whole)
 
     @strawberry.field(
         description="Progress over the whole duration, or with `range` rolled up from every "
@@ -427,8 +408,8 @@ class Goal:
         chosen = range_of(date_range)
         if chosen is None:
             return Progress.of(self.row)
-        progress, _ = await range_progress(info, self.row, chosen)
-        return Progress.over_range(progress.level, self.row)
+        read = await over_range(info, self.row, chosen)
+        return Progress.over_range(read.progress.level, self.row)
 
     @strawberry.field(
         description="Contributor goals, oldest first; only the contributor-level fields of the "
