@@ -462,3 +462,52 @@ async def test_a_goal_added_between_pages_keeps_pages_apart(client):
     variables.update(first=10, after=first["goals"]["pageInfo"]["endCursor"])
     rest = await op(client, tenant.admin_token, "ManageGoalsInRange", variables)
     assert [e["node"]["name"] for e in rest["goals"]["edges"]] == ["B", "C"]
+
+
+async def test_ordering_averages_over_a_range_agrees_with_the_shown_percents(client):
+    # Goal-level averages are means of contributor averages; the order, computed in SQL,
+    # must put each goal where its shown percent says, exact halves and hundreds included.
+    tenant = await tenant_of_two()
+    later = [("1", "0", 0), ("1", "0", 0)]
+    for name, ana, bob in [
+        # (2/3 + 4/3) / 2 = 1 s against 1 s: exactly 100 %.
+        ("Thirds", ("1", "2", 3), ("1", "4", 3)),
+        # 0.0001 s against a mean of 2/3 s: 0.015 %, which rounds half-up to 0.02 %.
+        ("Half a cent", ("0.0001", "2", 3), ("0.0001", "2", 3)),
+        # 3,600 s against a mean of 2,400 s and 4,800 s: exactly 100 %.
+        ("Whole", ("3600", "7200", 3), ("3600", "9600", 2)),
+        ("Slow", ("3600", "14400", 2), ("3600", "0", 0)),
+        ("Nothing closed", ("3600", "0", 0), ("3600", "0", 0)),
+    ]:
+        await goal_with_milestones(
+            tenant,
+            name,
+            GoalType.AVG_TICKET_RESOLUTION_TIME,
+            {"ana": [ana, *later], "bob": [bob, *later]},
+        )
+    listed = await manage(
+        client, tenant, JANUARY, orderBy={"field": "PROGRESS", "direction": "DESC"}
+    )
+    assert [(name, percent) for name, percent, _ in listed] == [
+        ("Whole", 100.0),
+        ("Thirds", 100.0),
+        ("Slow", 50.0),
+        ("Half a cent", 0.02),
+        ("Nothing closed", None),
+    ]
+    # Pages of one, resumed from each cursor, give the same order.
+    seen, after = [], None
+    while True:
+        variables = {
+            "filter": {"dateRange": JANUARY},
+            "range": JANUARY,
+            "first": 1,
+            "after": after,
+            "orderBy": {"field": "PROGRESS", "direction": "DESC"},
+        }
+        goals = (await op(client, tenant.admin_token, "ManageGoalsInRange", variables))["goals"]
+        seen += [edge["node"]["name"] for edge in goals["edges"]]
+        if not goals["pageInfo"]["hasNextPage"]:
+            break
+        after = goals["pageInfo"]["endCursor"]
+    assert seen == [name for name, _, _ in listed]
