@@ -48,6 +48,7 @@ from domain.models import (
 )
 from domain.periods import Period
 from domain.permissions import GoalAccess, Reach, can_remove_contributor, goal_access
+from domain.sql import quantize4
 
 MAX_DELETIONS = 500
 # Bounds one update's statements (and their parameters) whatever the client sends.
@@ -375,7 +376,9 @@ async def apply_goal_targets(
         changed = sum(len(written_indexes) for written_indexes in written.values())
         if changed:
             milestones = Milestone.filter(contributor_goal_id__in=changed_ids, final=False)
-            await milestones.filter(index__in=chosen_indexes).update(target=application.amount)
+            await milestones.filter(index__in=chosen_indexes).update(
+                target=quantize4(application.amount)
+            )
             await goal.save(update_fields=["updated_at"])
             await progress.recompute_rollups([goal.id])
             notification_ids += await notifications.record_targets_changed(
@@ -605,7 +608,7 @@ async def _write_target_edits(edits: Sequence[TargetEdit]) -> None:
             ),
             join_type=Q.OR,
         )
-        await Milestone.filter(where, final=False).update(target=amount)
+        await Milestone.filter(where, final=False).update(target=quantize4(amount))
 
 
 # ---------------------------------------------------------------- delete

@@ -511,3 +511,16 @@ async def test_ordering_averages_over_a_range_agrees_with_the_shown_percents(cli
             break
         after = goals["pageInfo"]["endCursor"]
     assert seen == [name for name, _, _ in listed]
+
+
+async def test_targets_sent_in_exponent_form_count_as_their_value(client):
+    tenant = await tenant_of_two()
+    goal = await closed_tickets(tenant)
+    variables = {"input": {"goalId": gid("Goal", goal.id), "amount": "1.2e1"}}
+    assert (await op(client, tenant.admin_token, "ApplyGoalTargets", variables))[
+        "applyGoalTargets"
+    ]["userErrors"] == []
+    # January: Ana 12 of 12, Bob 5 of 12.
+    exactly = await manage(client, tenant, JANUARY, filter={"progress": {"min": 100, "max": 100}})
+    assert exactly == [("Closed tickets", 70.83, [("Ana", "ACHIEVED", 100.0)])]
+    assert set(await Milestone.all().values_list("target", flat=True)) == {D(12)}
