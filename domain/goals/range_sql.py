@@ -202,6 +202,9 @@ def percent_of_key(key: int) -> Decimal | None:
 
 
 def key_of_percent(percent: Decimal | None, *, descending: bool) -> int:
+    """The key of a position given as a percent (from a cursor). Beyond any real percent it is
+    held just inside the null keys, which keeps its place and a bound both backends take."""
     if percent is None:
         return -NULL_PERCENT_KEY if descending else NULL_PERCENT_KEY
-    return int((percent * 100).to_integral_value())
+    key = int((percent * 100).to_integral_value())
+    return max(-NULL_PERCENT_KEY + 1, min(NULL_PERCENT_KEY - 1, key))

@@ -270,7 +270,7 @@ async def manage(client, tenant: Tenant, date_range: dict, **filter_fields) -> l
     variables = {
         "filter": {"dateRange": date_range, **filter_fields.pop("filter", {})},
         "range": date_range,
-        "first": filter_fields.pop("first", 50),
+        "first": filter_fields.pop("first", 10),
         **filter_fields,
     }
     data = await op(client, tenant.admin_token, "ManageGoalsInRange", variables)
@@ -524,3 +524,21 @@ async def test_targets_sent_in_exponent_form_count_as_their_value(client):
     exactly = await manage(client, tenant, JANUARY, filter={"progress": {"min": 100, "max": 100}})
     assert exactly == [("Closed tickets", 70.83, [("Ana", "ACHIEVED", 100.0)])]
     assert set(await Milestone.all().values_list("target", flat=True)) == {D(12)}
+
+
+async def test_a_cursor_far_beyond_any_percent_still_pages(client):
+    import base64
+    import json
+
+    tenant = await tenant_of_two()
+    await closed_tickets(tenant)
+    for percent, expected in [("99999999999999999999.99", ["Closed tickets"]), ("-1E+20", [])]:
+        payload = json.dumps(["PROGRESS", True, percent, 1]).encode()
+        variables = {
+            "filter": {"dateRange": JANUARY},
+            "range": JANUARY,
+            "after": base64.urlsafe_b64encode(payload).decode(),
+            "orderBy": {"field": "PROGRESS", "direction": "DESC"},
+        }
+        data = await op(client, tenant.admin_token, "ManageGoalsInRange", variables)
+        assert [e["node"]["name"] for e in data["goals"]["edges"]] == expected
