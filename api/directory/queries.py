@@ -1,5 +1,7 @@
 """The account's directory: every authenticated user of the account may list it."""
 
+from typing import Annotated
+
 import strawberry
 
 from api.common.pagination import decode_offset, offset_connection, page_size
@@ -22,7 +24,10 @@ class DirectoryQuery:
         info: Info,
         first: int | None = None,
         after: str | None = None,
-        filter: UserFilter | None = None,
+        filter: Annotated[
+            UserFilter | None,
+            strawberry.argument(description="Only the users that match; null: every user."),
+        ] = None,
     ) -> Connection[User]:
         limit, offset = page_size(first), decode_offset(after)
         rows, total = await directory.list_users(
@@ -44,7 +49,10 @@ class DirectoryQuery:
         info: Info,
         first: int | None = None,
         after: str | None = None,
-        filter: TeamFilter | None = None,
+        filter: Annotated[
+            TeamFilter | None,
+            strawberry.argument(description="Only the teams that match; null: every team."),
+        ] = None,
     ) -> Connection[Team]:
         limit, offset = page_size(first), decode_offset(after)
         rows, total = await directory.list_teams(
