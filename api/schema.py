@@ -17,6 +17,7 @@ from api.directory.mutations import DirectoryMutation
 from api.directory.queries import DirectoryQuery
 from api.goals.mutations import GoalMutation
 from api.goals.queries import GoalQuery
+from api.insight.queries import InsightQuery
 from api.limits import cost_limiter, depth_and_alias_rule
 from api.notifications.mutations import NotificationMutation
 from api.notifications.queries import NotificationQuery
@@ -26,7 +27,13 @@ from domain.settings import Settings, get_settings
 
 log = structlog.get_logger("api")
 
-QUERIES: tuple[type, ...] = (AccountQuery, DirectoryQuery, GoalQuery, NotificationQuery)
+QUERIES: tuple[type, ...] = (
+    AccountQuery,
+    DirectoryQuery,
+    GoalQuery,
+    InsightQuery,
+    NotificationQuery,
+)
 MUTATIONS: tuple[type, ...] = (
     AccountMutation,
     DirectoryMutation,

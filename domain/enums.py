@@ -60,6 +60,24 @@ class GoalStatus(StrEnum):
     MISSED = "MISSED"
 
 
+class PaceStatus(StrEnum):
+    """Where a goal stands against the share of its target due by now (SPEC section 8)."""
+
+    AHEAD = "AHEAD"
+    ON_TRACK = "ON_TRACK"
+    BEHIND = "BEHIND"
+    AT_RISK = "AT_RISK"
+
+
+class RecordKind(StrEnum):
+    """The CRM record behind a number."""
+
+    TICKET = "TICKET"
+    DEAL = "DEAL"
+    CALL = "CALL"
+    MEETING = "MEETING"
+
+
 class NotificationKind(StrEnum):
     GOAL_ASSIGNED = "GOAL_ASSIGNED"
     TARGETS_CHANGED = "TARGETS_CHANGED"

@@ -137,6 +137,16 @@ class ValuesResult:
     finalized_ids: list[int]
 
 
+def contribution_sql(goal_type: GoalType, postgres: bool) -> tuple[str, int]:
+    """What one record ``t`` adds to a milestone of ``goal_type``, and the units it is in per one:
+    1 for a count; else what the metric sums (the amount, or a duration's seconds), on SQLite as
+    an exact integer of 1/scale units."""
+    if goal_type in COUNTED_TYPES:
+        return "1", 1
+    source = SOURCES[METRIC_OF[goal_type]]
+    return (source.pg_total, 1) if postgres else (source.sqlite_total, source.sqlite_scale)
+
+
 def milestone_numbers(
     goal_type: GoalType, count: int | None, total: Decimal | None
 ) -> tuple[Decimal | None, Decimal | None, int | None]:
@@ -203,6 +213,26 @@ def _buckets_cte(p: Params, buckets: Buckets) -> str:
     return f"bucket(k, lo, hi) AS (VALUES {rows}),"
 
 
+def record_condition(metric: Metric, account: str, lo: str, hi: str) -> str:
+    """The records ``t`` of the account that count towards ``metric`` in the window [lo, hi)
+    (SQL expressions): the instant that counts, and the metric's own condition."""
+    source = SOURCES[metric]
+    column = f"t.{source.instant}"
+    return f"t.account_id = {account} AND {column} >= {lo} AND {column} < {hi} {source.condition}"
+
+
+def owners_select(contributor_goals: str) -> str:
+    """(cg_id, owner_id) of the contributor goals ``cg`` that ``contributor_goals`` (a condition
+    on ``cg``) selects: a user contributor owns their records; a team, its members' now."""
+    return f"""
+        SELECT cg.id, cg.user_id FROM contributor_goal cg
+        WHERE cg.user_id IS NOT NULL AND {contributor_goals}
+        UNION ALL
+        SELECT cg.id, tm.user_id FROM contributor_goal cg
+        JOIN team_membership tm ON tm.team_id = cg.team_id
+        WHERE {contributor_goals}"""
+
+
 def _facts_select(
     p: Params,
     metric: Metric,
@@ -216,24 +246,23 @@ def _facts_select(
     pipeline = "t.pipeline_id" if source.has_pipeline else "0"
     grouped = "t.owner_id, t.pipeline_id" if source.has_pipeline else "t.owner_id"
     owners = "AND t.owner_id IN (SELECT owner_id FROM owners)" if narrowed else ""
-    lo = p.instant(buckets.boundaries[0])
-    hi = p.instant(buckets.boundaries[-1])
+    counted = record_condition(
+        metric, account, p.instant(buckets.boundaries[0]), p.instant(buckets.boundaries[-1])
+    )
     if p.postgres:
         bucket = f"width_bucket({column}, {boundaries})"
         return (
             f"SELECT {int(metric)} AS metric, t.owner_id, {pipeline} AS pipeline_id, "
             f"{bucket} AS bucket, count(*) AS cnt, sum({source.pg_total}) AS total "
             f"FROM {source.table} t "
-            f"WHERE t.account_id = {account} AND {column} >= {lo} AND {column} < {hi} "
-            f"{source.condition} {owners} "
+            f"WHERE {counted} {owners} "
             f"GROUP BY {grouped}, {bucket}"
         )
     return (
         f"SELECT {int(metric)} AS metric, t.owner_id, {pipeline} AS pipeline_id, "
         f"k.k AS bucket, count(*) AS cnt, sum({source.sqlite_total}) AS total "
         f"FROM {source.table} t JOIN bucket k ON {column} >= k.lo AND {column} < k.hi "
-        f"WHERE t.account_id = {account} AND {column} >= {lo} AND {column} < {hi} "
-        f"{source.condition} {owners} "
+        f"WHERE {counted} {owners} "
         f"GROUP BY {grouped}, k.k"
     )
 
@@ -309,14 +338,7 @@ def _shared_ctes(
     return f"""
     {live}
     {_window_buckets_cte(p, spans, days)},
-    owners(cg_id, owner_id) AS (
-        SELECT cg.id, cg.user_id FROM contributor_goal cg
-        WHERE cg.user_id IS NOT NULL AND cg.id IN (SELECT cg_id FROM live)
-        UNION ALL
-        SELECT cg.id, tm.user_id FROM contributor_goal cg
-        JOIN team_membership tm ON tm.team_id = cg.team_id
-        WHERE cg.id IN (SELECT cg_id FROM live)
-    ),
+    owners(cg_id, owner_id) AS ({owners_select("cg.id IN (SELECT cg_id FROM live)")}),
     wanted AS {materialized} (
         SELECT l.id, l.metric, o.owner_id, mp.pipeline_id, wb.k AS bucket
         FROM live l

@@ -16,6 +16,8 @@ from domain.enums import (
     MilestonePeriod,
     NotificationKind,
     ObjectType,
+    PaceStatus,
+    RecordKind,
     Seat,
 )
 
@@ -31,6 +33,11 @@ class DecimalSize(TypedDict):
 MONEY: DecimalSize = {"max_digits": 20, "decimal_places": 4}
 # Sums of seconds or money over many records need more integer digits.
 TOTAL: DecimalSize = {"max_digits": 28, "decimal_places": 4}
+# Pace ratios: at most 15 significant digits (domain/pace.py caps them), which a double holds
+# exactly, so SQLite orders them as PostgreSQL does.
+RATIO: DecimalSize = {"max_digits": 16, "decimal_places": 4}
+# What one record contributed to a milestone: an amount (4 places) or seconds (microseconds).
+CONTRIBUTION: DecimalSize = {"max_digits": 30, "decimal_places": 6}
 
 
 class Account(Model):
@@ -223,6 +230,12 @@ class Goal(Model):
     target = fields.DecimalField(**TOTAL, default=0)
     percent = fields.DecimalField(max_digits=24, decimal_places=2, null=True)
     refreshed_at = fields.DatetimeField(null=True)
+    # Pace as of the last refresh (domain/pace.py), rewritten with the roll-up; null until the
+    # first refresh.
+    pace_expected = fields.DecimalField(**TOTAL, null=True)
+    pace_projected = fields.DecimalField(**TOTAL, null=True)
+    pace_ratio = fields.DecimalField(**RATIO, null=True)
+    pace_status = fields.CharEnumField(PaceStatus, max_length=8, null=True)
 
     class Meta:
         table = "goal"
@@ -274,6 +287,12 @@ class ContributorGoal(Model):
     percent = fields.DecimalField(max_digits=24, decimal_places=2, null=True)
     final = fields.BooleanField(default=False)
     refreshed_at = fields.DatetimeField(null=True)
+    # Pace as of the last refresh (domain/pace.py), rewritten with the roll-up; null until the
+    # first refresh.
+    pace_expected = fields.DecimalField(**TOTAL, null=True)
+    pace_projected = fields.DecimalField(**TOTAL, null=True)
+    pace_ratio = fields.DecimalField(**RATIO, null=True)
+    pace_status = fields.CharEnumField(PaceStatus, max_length=8, null=True)
 
     class Meta:
         table = "contributor_goal"
@@ -303,6 +322,29 @@ class Milestone(Model):
         unique_together = (("contributor_goal", "index"),)
 
 
+class MilestoneRecord(Model):
+    # A record behind a final milestone's value, kept as it counted when the milestone froze,
+    # so that the list adds up to the frozen value whatever happens to the record later.
+
+    id = fields.BigIntField(primary_key=True)
+    milestone: fields.ForeignKeyRelation["Milestone"] = fields.ForeignKeyField(
+        "models.Milestone", related_name="kept_records"
+    )
+    milestone_id: int
+    kind = fields.CharEnumField(RecordKind, max_length=8)
+    record_id = fields.BigIntField()
+    external_id = fields.CharField(max_length=200)
+    # The owner and pipeline when the milestone froze (users and pipelines are never deleted).
+    owner_id = fields.IntField()
+    pipeline_id = fields.IntField(null=True)
+    counted_at = fields.DatetimeField()
+    contribution = fields.DecimalField(**CONTRIBUTION)
+
+    class Meta:
+        table = "milestone_record"
+        indexes = (Index(fields=("milestone_id", "counted_at")),)
+
+
 class MilestonePipeline(Model):
     id = fields.BigIntField(primary_key=True)
     milestone: fields.ForeignKeyRelation["Milestone"] = fields.ForeignKeyField(
@@ -317,6 +359,21 @@ class MilestonePipeline(Model):
     class Meta:
         table = "milestone_pipeline"
         unique_together = (("milestone", "pipeline"),)
+
+
+class LiveProgress(Model):
+    # Record upserts count their changes here; a refresh of the whole account notes the count
+    # it has seen. More changes than seen: the account is due a live refresh (domain/live.py).
+
+    account: fields.OneToOneRelation["Account"] = fields.OneToOneField(
+        "models.Account", related_name="live_progress", primary_key=True
+    )
+    account_id: int
+    record_changes = fields.BigIntField(default=0)
+    refreshed_changes = fields.BigIntField(default=0)
+
+    class Meta:
+        table = "live_progress"
 
 
 class ProgressSnapshot(Model):

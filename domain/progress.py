@@ -18,6 +18,8 @@ from domain.enums import AVERAGE_TYPES, GoalStatus, GoalType, higher_is_better
 from domain.milestone_values import METRIC_OF, Metric, WindowSpan, compute_milestone_values
 from domain.models import Account, Goal
 from domain.notifications import Outcome
+from domain.pace_rollup import store_edited_pace, store_refreshed_pace
+from domain.records_behind import keep_records
 from domain.rollup import Level, MilestoneNumbers, contributor_level, goal_level
 from domain.settings import get_settings
 from domain.sql import (
@@ -114,6 +116,7 @@ async def refresh_account(
         result.milestones_computed = values.computed
         result.milestones_changed = values.changed
         result.milestones_finalized = len(values.finalized_ids)
+        await keep_records(account_id, values.finalized_ids, tz)
         rolled = await _roll_up(
             account_id,
             goal_ids,
@@ -122,6 +125,7 @@ async def refresh_account(
         )
         result.contributor_goals = rolled.contributor_goals
         result.outcomes = rolled.outcomes
+        await store_refreshed_pace(account_id, goal_ids, today)
         if rolled.outcomes:
             result.notification_ids = list(
                 await notifications.record_outcomes(account_id, rolled.outcomes)
@@ -190,6 +194,7 @@ async def recompute_rollups(goal_ids: Sequence[int]) -> None:
     if not goal_ids:
         return
     await _roll_up(None, goal_ids, live_only=False, refresh=None)
+    await store_edited_pace(goal_ids)
 
 
 # ---------------------------------------------------------------- the steps

@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Generic, Protocol, TypeVar
 
 from domain.enums import AVERAGE_TYPES, GoalStatus, GoalType, higher_is_better
+from domain.pace import MilestoneTarget
 from domain.rollup import Level, MilestoneNumbers, contributor_level, goal_level
 from domain.status import status_of
 
@@ -33,15 +34,9 @@ class DateRange:
         )
 
 
-class MilestoneFigures(Protocol):
+class MilestoneFigures(MilestoneTarget, Protocol):
     """What the range roll-up reads of a milestone (a ``domain.models.Milestone`` has it)."""
 
-    @property
-    def start_date(self) -> date: ...
-    @property
-    def end_date(self) -> date: ...
-    @property
-    def target(self) -> Decimal: ...
     @property
     def value(self) -> Decimal | None: ...
     @property

@@ -12,11 +12,13 @@ from enum import Enum
 
 import strawberry
 
+from api.common.enums import described_enum
 from api.common.errors import PublicError
 from api.common.text import text_problem
 from api.goals.ranges import DateRangeInput, date_range_of
 from api.goals.types import GoalCategory, GoalStatus, GoalType, MilestonePeriod
 from api.ids import from_global_id
+from api.insight.pace import PaceStatus
 from domain import enums
 from domain.global_ids import max_pk
 from domain.goals import queries as goal_queries
@@ -25,7 +27,20 @@ from domain.ranges import DateRange
 MAX_IDS = 500
 MAX_SEARCH_LENGTH = 200
 
-GoalOrderField = strawberry.enum(goal_queries.GoalOrderField, name="GoalOrderField")
+GoalOrderField = described_enum(
+    goal_queries.GoalOrderField,
+    name="GoalOrderField",
+    description="What goals are listed by; ties break by id, so pages never overlap.",
+    values={
+        "PROGRESS": "The goal's percent (over `filter.dateRange` when given); nulls last.",
+        "NAME": "The goal's name.",
+        "START_DATE": "The goal's first day.",
+        "END_DATE": "The goal's last day.",
+        "CREATED_AT": "When the goal was created.",
+        "PACE": "The goal's pace ratio (`Goal.pace.ratio`); goals without one (not in "
+        "progress, not yet refreshed, or nothing due yet) last.",
+    },
+)
 
 
 @strawberry.enum
@@ -69,6 +84,12 @@ class GoalFilter:
     types: list[GoalType] | None = None
     search: str | None = strawberry.field(
         default=None, description="Case-insensitive part of the goal's name."
+    )
+    pace_statuses: list[PaceStatus] | None = strawberry.field(  # type: ignore[valid-type]
+        default=None,
+        description="The contributor goal's pace status (`ContributorGoal.pace.status`); a "
+        "contributor goal without pace (not in progress or not yet refreshed) never matches. "
+        "Pace is over the whole duration, with or without dateRange.",
     )
 
 
@@ -142,13 +163,15 @@ def contributor_criteria(
         return None
     progress = goal_filter.progress
     statuses: tuple[enums.GoalStatus, ...] | None = _choices(goal_filter.statuses)
+    pace_statuses: tuple[enums.PaceStatus, ...] | None = _choices(goal_filter.pace_statuses)
     criteria = goal_queries.ContributorCriteria(
         user_ids=_ids(goal_filter.user_ids, "User", "userIds"),
         team_ids=_ids(goal_filter.team_ids, "Team", "teamIds"),
         statuses=statuses,
         percent_min=_percent(progress.min if progress else None, "min"),
         percent_max=_percent(progress.max if progress else None, "max"),
-        today=today if statuses else None,
+        today=today if statuses or pace_statuses else None,
+        pace_statuses=pace_statuses,
     )
     if statuses is not None or progress is not None:
         criteria = dataclasses.replace(criteria, date_range=filter_range(goal_filter))
@@ -178,6 +201,20 @@ def _percent_value(text: str) -> Decimal:
     return value
 
 
+# Ratios are stored with four decimals and at most 11 digits before the point.
+RATIO_DIGITS = 11
+
+
+def _ratio_value(text: str) -> Decimal:
+    value = Decimal(text)
+    exponent = value.as_tuple().exponent
+    if not isinstance(exponent, int) or exponent < -4:
+        raise ValueError("not a stored ratio")
+    if value and value.adjusted() >= RATIO_DIGITS:
+        raise ValueError("not a stored ratio")
+    return value
+
+
 def _name_value(text: str) -> str:
     if text_problem(text):
         raise ValueError("not a stored name")
@@ -198,6 +235,7 @@ _PARSE_SORT_VALUE: dict[goal_queries.GoalOrderField, Callable[[str], goal_querie
     goal_queries.GoalOrderField.START_DATE: datetime.date.fromisoformat,
     goal_queries.GoalOrderField.END_DATE: datetime.date.fromisoformat,
     goal_queries.GoalOrderField.CREATED_AT: _instant_value,
+    goal_queries.GoalOrderField.PACE: _ratio_value,
 }
 
 

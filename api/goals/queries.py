@@ -57,7 +57,7 @@ class GoalQuery:
             contributor_criteria(filter, local_today(info)),
         )
         total = await goals.count()
-        page = goal_queries.order_goals(goals, field, descending, date_range)
+        page = goal_queries.order_goals(goals, field, descending, date_range, local_today(info))
         if after is not None:
             value, pk = decode_cursor(after, field, descending)
             page = page.filter(

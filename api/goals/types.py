@@ -8,12 +8,18 @@ from zoneinfo import ZoneInfo
 import strawberry
 
 from api.common.errors import PublicError
+from api.common.numbers import percent_number, plain_decimal
+from api.common.pagination import page_size
+from api.common.types import Connection
 from api.context import Info
 from api.directory import loaders as directory_loaders
 from api.directory.types import Pipeline, Team, User
 from api.goals import loaders
 from api.goals.ranges import DateRangeInput, date_range_of
 from api.ids import to_global_id
+from api.insight import records
+from api.insight.leaderboard import LEADERBOARD_DESCRIPTION, LeaderboardEntry, load_leaderboards
+from api.insight.pace import PACE_DESCRIPTION, Pace
 from domain import enums
 from domain import models as m
 from domain.ranges import NO_RANGE_MILESTONES, DateRange, GoalOverRange, RangeProgress
@@ -70,19 +76,6 @@ def days_after(day: datetime.date, days: int) -> datetime.date:
         return day + datetime.timedelta(days=days)
     except OverflowError:
         return datetime.date.max if days > 0 else datetime.date.min
-
-
-def plain_decimal(number: Decimal | None) -> Decimal | None:
-    """The same number without storage padding: 12.5000 reads 12.5, 100.0000 reads 100."""
-    if number is None:
-        return None
-    if number == number.to_integral_value():
-        return number.quantize(Decimal(1))
-    return number.normalize()
-
-
-def percent_number(percent: Decimal | None) -> float | None:
-    return None if percent is None else float(percent)
 
 
 @strawberry.type(description="Where a goal, contributor goal or milestone stands.")
@@ -207,6 +200,19 @@ class Milestone:
         ids = await info.context.loader(loaders.load_pipeline_ids_of_milestones).load(self.row.id)
         return await _pipelines(info, ids)
 
+    @strawberry.field(description=records.RECORDS_DESCRIPTION)
+    async def records(
+        self,
+        info: Info,
+        first: Annotated[
+            int | None, strawberry.argument(description=records.FIRST_DESCRIPTION)
+        ] = None,
+        after: Annotated[
+            str | None, strawberry.argument(description=records.AFTER_DESCRIPTION)
+        ] = None,
+    ) -> Connection[records.MilestoneRecord]:
+        return await records.milestone_records(info, self.row, self.goal_row, first, after)
+
 
 @strawberry.type(description="One contributor's share of a goal.")
 class ContributorGoal:
@@ -260,6 +266,10 @@ class ContributorGoal:
             return Progress.of(self.row)
         progress = await self._range_progress(info, await self._goal_row(info), chosen)
         return Progress.over_range(progress.level, self.row)
+
+    @strawberry.field(description=PACE_DESCRIPTION)
+    async def pace(self, info: Info) -> Pace | None:
+        return Pace.of(self.row, await self._goal_row(info), local_today(info))
 
     @strawberry.field(
         description="The milestones in order; with `range`, only those whose dates overlap it."
@@ -410,6 +420,23 @@ class Goal:
             return Progress.of(self.row)
         read = await over_range(info, self.row, chosen)
         return Progress.over_range(read.progress.level, self.row)
+
+    @strawberry.field(description=PACE_DESCRIPTION)
+    def pace(self, info: Info) -> Pace | None:
+        return Pace.of(self.row, self.row, local_today(info))
+
+    @strawberry.field(description=LEADERBOARD_DESCRIPTION)
+    async def leaderboard(
+        self,
+        info: Info,
+        first: Annotated[
+            int | None, strawberry.argument(description="How many entries, 0 to 100 (default 20).")
+        ] = None,
+    ) -> list[LeaderboardEntry]:
+        limit = page_size(first)
+        key = (self.row.id, await info.context.reach())
+        standings = await info.context.loader(load_leaderboards).load(key)
+        return [LeaderboardEntry(rank=s.rank, row=s.entry) for s in standings[:limit]]
 
     @strawberry.field(
         description="Contributor goals, oldest first; only the contributor-level fields of the "

@@ -11,8 +11,8 @@ from tortoise.expressions import Case, F, Q, RawSQL, Subquery, When
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
-from domain.enums import GoalCategory, GoalStatus, GoalType, MilestonePeriod
-from domain.goals import range_sql
+from domain.enums import GoalCategory, GoalStatus, GoalType, MilestonePeriod, PaceStatus
+from domain.goals import pace_sql, range_sql
 from domain.models import ContributorGoal, Goal, GoalPipeline, TeamMembership, User
 from domain.permissions import Reach, can_view_goals
 from domain.ranges import DateRange
@@ -28,6 +28,7 @@ class GoalOrderField(StrEnum):
     START_DATE = "START_DATE"
     END_DATE = "END_DATE"
     CREATED_AT = "CREATED_AT"
+    PACE = "PACE"
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +59,8 @@ class ContributorCriteria:
     today: date | None = None
     # Given: statuses and percent are those over this range (``domain.ranges``).
     date_range: DateRange | None = None
+    # The contributor goal's pace status (``domain.pace``); needs ``today``.
+    pace_statuses: tuple[PaceStatus, ...] | None = None
 
 
 def status_condition(status: GoalStatus, today: date, *, dates_of_goal: bool = False) -> Q:
@@ -88,6 +91,25 @@ def status_condition(status: GoalStatus, today: date, *, dates_of_goal: bool = F
     return dates & values
 
 
+def pace_condition(statuses: tuple[PaceStatus, ...], today: date) -> Q:
+    """The SQL form of ``domain.pace.pace_shown`` and the stored status: contributor goals whose
+    pace shows on ``today`` with one of ``statuses`` (a null pace never matches)."""
+    if not statuses:
+        return NOTHING
+    in_progress = status_condition(GoalStatus.IN_PROGRESS, today, dates_of_goal=True)
+    return in_progress & Q(pace_status__in=[s.value for s in statuses])
+
+
+def contributor_goals_in_reach(account_id: int, reach: Reach) -> QuerySet[ContributorGoal]:
+    """The account's contributor goals whose contributor is within ``reach``."""
+    contributor_goals = ContributorGoal.filter(account_id=account_id)
+    if reach.everyone:
+        return contributor_goals
+    return contributor_goals.filter(
+        Q(user_id__in=sorted(reach.user_ids)) | Q(team_id__in=sorted(reach.team_ids))
+    )
+
+
 def visible_goals(account_id: int, viewer: User, reach: Reach) -> QuerySet[Goal]:
     """Goals of the viewer's account that the viewer created or that have a contributor within
     their reach; none without a paid seat (admins always see)."""
@@ -96,9 +118,7 @@ def visible_goals(account_id: int, viewer: User, reach: Reach) -> QuerySet[Goal]
         return goals.filter(NOTHING)
     if reach.everyone:
         return goals
-    reached = ContributorGoal.filter(account_id=account_id).filter(
-        Q(user_id__in=sorted(reach.user_ids)) | Q(team_id__in=sorted(reach.team_ids))
-    )
+    reached = contributor_goals_in_reach(account_id, reach)
     return goals.filter(Q(created_by_id=viewer.id) | Q(id__in=Subquery(reached.values("goal_id"))))
 
 
@@ -129,6 +149,10 @@ def contributor_condition(account_id: int, criteria: ContributorCriteria) -> Q:
             who |= Q(team_id__in=criteria.team_ids)
             who |= Q(user_id__in=Subquery(members.values("user_id")))
         condition &= who
+    if criteria.pace_statuses is not None:
+        if criteria.today is None:
+            raise ValueError("filtering by pace needs today's date")
+        condition &= pace_condition(criteria.pace_statuses, criteria.today)
     figures = (criteria.statuses, criteria.percent_min, criteria.percent_max)
     if criteria.date_range is not None and figures != (None, None, None):
         in_range = range_sql.contributor_goals_in_range(
@@ -203,10 +227,16 @@ def order_goals(
     field: GoalOrderField,
     descending: bool,
     date_range: DateRange | None = None,
+    today: date | None = None,
 ) -> QuerySet[Goal]:
     """A total order: ties break by id. Progress (the goal's percent, over ``date_range`` when
-    given) puts nulls last both ways."""
+    given) and pace (the goal's ratio, while it shows on ``today``) put nulls last both ways."""
     sign = "-" if descending else ""
+    if field is GoalOrderField.PACE:
+        if today is None:
+            raise ValueError("ordering by pace needs today's date")
+        key = pace_sql.goal_pace_key(today, descending=descending)
+        return goals.annotate(pace_key=RawSQL(key)).order_by(f"{sign}pace_key", f"{sign}id")
     if field is GoalOrderField.PROGRESS and date_range is not None:
         key = range_sql.goal_percent_key(date_range, descending=descending)
         return goals.annotate(range_percent_key=RawSQL(key)).order_by(
@@ -241,6 +271,8 @@ SortValue = str | date | datetime | Decimal | None
 def sort_value(goal: Goal, field: GoalOrderField, date_range: DateRange | None = None) -> SortValue:
     """The value ``goal`` is ordered by, to resume a list after it; ``goal`` comes from
     ``order_goals`` with the same arguments."""
+    if field is GoalOrderField.PACE:
+        return pace_sql.ratio_of_key(goal.pace_key)  # type: ignore[attr-defined]
     if field is GoalOrderField.PROGRESS and date_range is not None:
         return range_sql.percent_of_key(goal.range_percent_key)  # type: ignore[attr-defined]
     if field is GoalOrderField.PROGRESS:
@@ -259,6 +291,12 @@ def after_position(
     """The goals that come after (value, goal_id) in ``order_goals``'s order (keyset paging)."""
     further = "lt" if descending else "gt"
     later_id: dict[str, Any] = {f"id__{further}": goal_id}
+    if field is GoalOrderField.PACE:
+        if value is not None and not isinstance(value, Decimal):
+            raise ValueError("a pace position is a ratio")
+        key = pace_sql.key_of_ratio(value, descending=descending)
+        past: dict[str, Any] = {f"pace_key__{further}": key}
+        return Q(**past) | Q(pace_key=key, **later_id)
     if field is GoalOrderField.PROGRESS and date_range is not None:
         if value is not None and not isinstance(value, Decimal):
             raise ValueError("a progress position is a percent")

@@ -33,11 +33,11 @@ def _postgres() -> bool:
     return is_postgres(connection())
 
 
-def _day(day: date, postgres: bool) -> str:
+def day_literal(day: date, postgres: bool) -> str:
     return f"DATE '{day.isoformat()}'" if postgres else f"'{day.isoformat()}'"
 
 
-def _units(column: str, postgres: bool) -> str:
+def units(column: str, postgres: bool) -> str:
     """A stored decimal as a number the database adds exactly: PostgreSQL's numeric itself;
     SQLite's text as an integer of ten-thousandths (values are stored with at most four
     places; a number once written in exponent form is read through a double, exact below
@@ -76,15 +76,15 @@ def _milestone_totals(scope: str, date_range: DateRange, postgres: bool) -> str:
     and the sums the range roll-up needs."""
     overlap = []
     if date_range.first is not None:
-        overlap.append(f"m.end_date >= {_day(date_range.first, postgres)}")
+        overlap.append(f"m.end_date >= {day_literal(date_range.first, postgres)}")
     if date_range.last is not None:
-        overlap.append(f"m.start_date <= {_day(date_range.last, postgres)}")
+        overlap.append(f"m.start_date <= {day_literal(date_range.last, postgres)}")
     where = " AND ".join([scope, *overlap])
     return (
         "SELECT m.contributor_goal_id AS cg_id, g.type AS gtype, "
         "min(m.start_date) AS first_start, max(m.end_date) AS last_end, count(*) AS n, "
-        f"sum({_units('m.target', postgres)}) AS t, sum({_units('m.value', postgres)}) AS v, "
-        f"count(m.value) AS v_known, COALESCE(sum({_units('m.value_sum', postgres)}), 0) AS s, "
+        f"sum({units('m.target', postgres)}) AS t, sum({units('m.value', postgres)}) AS v, "
+        f"count(m.value) AS v_known, COALESCE(sum({units('m.value_sum', postgres)}), 0) AS s, "
         "COALESCE(sum(m.value_count), 0) AS c "
         "FROM milestone m JOIN contributor_goal cg ON cg.id = m.contributor_goal_id "
         f"JOIN goal g ON g.id = cg.goal_id WHERE {where} "
@@ -143,7 +143,7 @@ def contributor_goals_in_range(
     if statuses is not None:
         if today is None:
             raise ValueError("filtering by status needs today's date")
-        day = _day(today, postgres)
+        day = day_literal(today, postgres)
         conditions.append(
             "(" + " OR ".join(_status_sql(s, day) for s in statuses) + ")" if statuses else "1 = 0"
         )
