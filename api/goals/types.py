@@ -18,7 +18,12 @@ from api.goals import loaders
 from api.goals.ranges import DateRangeInput, date_range_of
 from api.ids import to_global_id
 from api.insight import records
-from api.insight.leaderboard import LEADERBOARD_DESCRIPTION, LeaderboardEntry, load_leaderboards
+from api.insight.leaderboard import (
+    LEADERBOARD_DESCRIPTION,
+    LeaderboardEntry,
+    load_leaderboards,
+    prime_contributors,
+)
 from api.insight.pace import PACE_DESCRIPTION, Pace
 from domain import enums
 from domain import models as m
@@ -436,6 +441,7 @@ class Goal:
         limit = page_size(first)
         key = (self.row.id, await info.context.reach())
         standings = await info.context.loader(load_leaderboards).load(key)
+        prime_contributors(info, [s.entry for s in standings])
         return [LeaderboardEntry(rank=s.rank, row=s.entry) for s in standings[:limit]]
 
     @strawberry.field(

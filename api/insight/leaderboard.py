@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from api.common.numbers import percent_number, plain_decimal
+from api.context import Info
+from api.directory import loaders as directory_loaders
 from domain import models as m
 from domain.goals.queries import contributor_goals_in_reach
 from domain.leaderboard import Standing, ranked
@@ -58,6 +60,17 @@ class LeaderboardEntry:
         from api.goals.types import ContributorGoal
 
         return ContributorGoal(row=self.row)
+
+
+def prime_contributors(info: Info, rows: Sequence[m.ContributorGoal]) -> None:
+    """The users and teams read with the leaderboard, so that naming them costs no query."""
+    users = info.context.loader(directory_loaders.load_users)
+    teams = info.context.loader(directory_loaders.load_teams)
+    for row in rows:
+        if row.user_id is not None:
+            users.prime(row.user_id, row.user)
+        elif row.team_id is not None:
+            teams.prime(row.team_id, row.team)
 
 
 def _contributor_name(row: m.ContributorGoal) -> str:

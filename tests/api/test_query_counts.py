@@ -130,3 +130,40 @@ async def test_goal_details_sends_as_many_statements_for_few_contributors_as_for
     assert len(data["goal"]["contributors"]) == 30
     assert count_small == count_large
     assert count_large <= 14
+
+
+async def test_paced_goals_sends_as_many_statements_for_one_goal_as_for_fifty(client):
+    every_band = {"filter": {"paceStatuses": ["AHEAD", "ON_TRACK", "BEHIND", "AT_RISK"]}}
+    one = await tenant_with_goals(1)
+    count_one, data = await statements(one, client, "PacedGoals", {"first": 50})
+    assert len(data["goals"]["edges"]) == 1
+    banded_one, _ = await statements(one, client, "PacedGoals", {"first": 50, **every_band})
+
+    fifty = await tenant_with_goals(50)
+    count_fifty, data = await statements(fifty, client, "PacedGoals", {"first": 50})
+    edges = data["goals"]["edges"]
+    assert len(edges) == 50
+    assert all(len(edge["node"]["contributors"]) == CONTRIBUTORS_PER_GOAL for edge in edges)
+    banded_fifty, _ = await statements(fifty, client, "PacedGoals", {"first": 50, **every_band})
+
+    assert count_one == count_fifty
+    assert banded_one == banded_fifty
+    # Token, viewer, count, page, contributors (pace is stored with them).
+    assert count_fifty <= 6
+
+
+async def test_goal_insight_sends_as_many_statements_for_few_contributors_as_for_many(client):
+    small = await tenant_with_goals(1, first_goal_contributors=3)
+    goal_id = (await small.account.goals.all().order_by("id").first()).id
+    count_small, data = await statements(small, client, "GoalInsight", {"id": gid("Goal", goal_id)})
+    assert len(data["goal"]["leaderboard"]) == 3
+    assert len(data["goal"]["contributors"]) == 3
+
+    large = await tenant_with_goals(50, first_goal_contributors=30)
+    goal_id = (await large.account.goals.all().order_by("id").first()).id
+    count_large, data = await statements(large, client, "GoalInsight", {"id": gid("Goal", goal_id)})
+    assert len(data["goal"]["leaderboard"]) == 10
+    assert len(data["goal"]["contributors"]) == 30
+    assert count_small == count_large
+    # Token, viewer, goal, leaderboard (with names), contributors, users, teams.
+    assert count_large <= 8
