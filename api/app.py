@@ -1,4 +1,5 @@
-"""The Starlette application: /graphql (GraphiQL on GET), /healthz, /readyz and /metrics."""
+"""The Starlette application: /graphql (GraphiQL on GET), /exports/goals.csv, /healthz, /readyz
+and /metrics."""
 
 import json
 from collections.abc import AsyncIterator
@@ -19,6 +20,7 @@ from api.auth import RequireToken
 from api.body_limit import LimitBody
 from api.context import Context
 from api.graphiql import ASSETS_DIR, ASSETS_PATH, graphiql_html
+from api.insight.exports import export_goals
 from api.observability import RequestIdMiddleware, configure_logging, metrics
 from api.schema import build_schema
 from domain.db import close_db, init_db
@@ -108,6 +110,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
                 RequireToken(LimitBody(graphql, settings.max_body_bytes)),
                 methods=["GET", "POST"],
             ),
+            Route("/exports/goals.csv", export_goals, methods=["GET"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics),
