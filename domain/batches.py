@@ -4,7 +4,7 @@ A batch either applies completely or not at all, unless the caller allows a part
 in which case the items without errors go through and the others are reported.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -78,14 +78,18 @@ async def write_batch(
     model: type[Model],
     rows: Sequence[Model],
     update_fields: Sequence[str],
+    *,
+    also: Callable[[], Awaitable[None]] | None = None,
 ) -> BatchOutcome:
     """Upserts the rows of the valid items in one statement, unless the invalid ones hold the
-    batch back."""
+    batch back; ``also`` runs last in the same transaction."""
     if not should_apply(problems, allow_partial):
         return problems.outcome(0)
     if rows:
         async with in_transaction():
             await model.bulk_create(rows, on_conflict=EXTERNAL_KEY, update_fields=update_fields)
+            if also is not None:
+                await also()
     return problems.outcome(len(rows))
 
 

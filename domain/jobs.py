@@ -9,6 +9,7 @@ catches up.
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import structlog
@@ -20,11 +21,13 @@ REFRESH_GOAL_JOB = "refresh_goal"
 
 @dataclass(frozen=True, slots=True)
 class Job:
-    """A job by its function name; ``job_id`` makes a second queueing of the same one a no-op."""
+    """A job by its function name; ``job_id`` makes a second queueing of the same one a no-op.
+    With ``defer_until`` it runs no earlier than that instant."""
 
     name: str
     args: tuple[Any, ...]
     job_id: str
+    defer_until: datetime | None = None
 
 
 JobQueue = Callable[[Sequence[Job]], Awaitable[None]]

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from tortoise.transactions import in_transaction
 
-from domain import notifications
+from domain import live, notifications
 from domain.enums import AVERAGE_TYPES, GoalStatus, GoalType, higher_is_better
 from domain.milestone_values import METRIC_OF, Metric, WindowSpan, compute_milestone_values
 from domain.models import Account, Goal
@@ -109,6 +109,8 @@ async def refresh_account(
             await conn.execute_query(
                 "SELECT id FROM account WHERE id = $1 FOR UPDATE", [account_id]
             )
+        # Record changes committed after this are left for the next refresh (domain/live.py).
+        seen = 0 if goal_ids is not None else await live.changes_seen(account_id)
         spans, buckets, metrics = await _live_windows(account_id, goal_ids, tz, now)
         values = await compute_milestone_values(
             account_id, goal_ids=goal_ids, spans=spans, buckets=buckets, metrics=metrics, now=now
@@ -134,6 +136,7 @@ async def refresh_account(
             account.last_refresh_date is None or account.last_refresh_date < today
         ):
             await Account.filter(id=account_id).update(last_refresh_date=today)
+        await live.mark_refreshed(account_id, seen)
     if result.notification_ids:
         await notifications.after_commit(result.notification_ids)
     return result

@@ -9,7 +9,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from functools import partial
 
+from tortoise.models import Model
+
+from domain import live
 from domain.batches import (
     BatchOutcome,
     ItemErrors,
@@ -54,6 +58,23 @@ class EngagementItem:
     kind: EngagementKind
     owner_external_id: str
     occurred_at: datetime
+
+
+async def _write_records(
+    problems: ItemErrors,
+    allow_partial: bool,
+    model: type[Model],
+    rows: Sequence[Model],
+    update_fields: Sequence[str],
+    account_id: int,
+) -> BatchOutcome:
+    """Write the batch and count the change for live progress in its transaction; once it has
+    committed, queue the account's live refresh."""
+    mark = partial(live.mark_records_changed, account_id)
+    outcome = await write_batch(problems, allow_partial, model, rows, update_fields, also=mark)
+    if outcome.upserted_count:
+        await live.after_records_changed(account_id)
+    return outcome
 
 
 class _References:
@@ -142,12 +163,13 @@ async def upsert_tickets(
                     closed_at=closed_at,
                 )
             )
-    return await write_batch(
+    return await _write_records(
         problems,
         allow_partial,
         Ticket,
         rows,
         ("pipeline_id", "owner_id", "created_at", "first_responded_at", "closed_at"),
+        account_id,
     )
 
 
@@ -182,12 +204,13 @@ async def upsert_deals(
                     closed_won_at=closed_won_at,
                 )
             )
-    return await write_batch(
+    return await _write_records(
         problems,
         allow_partial,
         Deal,
         rows,
         ("pipeline_id", "owner_id", "amount", "created_at", "closed_won_at"),
+        account_id,
     )
 
 
@@ -213,6 +236,6 @@ async def upsert_engagements(
                     occurred_at=occurred_at,
                 )
             )
-    return await write_batch(
-        problems, allow_partial, Engagement, rows, ("kind", "owner_id", "occurred_at")
+    return await _write_records(
+        problems, allow_partial, Engagement, rows, ("kind", "owner_id", "occurred_at"), account_id
     )

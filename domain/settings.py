@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     sqlite_busy_timeout_seconds: float = Field(
         default=30, ge=0, description="how long a SQLite write waits for another process's lock"
     )
+    live_refresh_minutes: float = Field(
+        default=5, ge=0, description="refresh an account whose records changed at most this often"
+    )
     worker_metrics_port: int | None = Field(
         default=None, ge=0, le=65535, description="a worker serves Prometheus metrics on this port"
     )

@@ -43,7 +43,12 @@ async def enqueue_jobs(redis: ArqRedis, jobs: Sequence[Job]) -> int:
     """Queue each job under its id; returns how many were not queued already."""
     queued = 0
     for job in jobs:
-        queued += await redis.enqueue_job(job.name, *job.args, _job_id=job.job_id) is not None
+        queued += (
+            await redis.enqueue_job(
+                job.name, *job.args, _job_id=job.job_id, _defer_until=job.defer_until
+            )
+            is not None
+        )
     return queued
 
 

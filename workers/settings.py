@@ -9,12 +9,17 @@ from arq.worker import Function
 
 from domain.db import close_db, init_db
 from domain.settings import get_settings
-from workers import delivery, goal_refresh, refresh
+from workers import delivery, goal_refresh, live, refresh
 from workers.dispatch import install_worker_dispatcher
 from workers.metrics import serve_metrics
 
-FUNCTIONS: list[Function] = [*refresh.FUNCTIONS, *goal_refresh.FUNCTIONS, *delivery.FUNCTIONS]
-CRON_JOBS: list[CronJob] = [*refresh.CRON_JOBS, *delivery.CRON_JOBS]
+FUNCTIONS: list[Function] = [
+    *refresh.FUNCTIONS,
+    *goal_refresh.FUNCTIONS,
+    *live.FUNCTIONS,
+    *delivery.FUNCTIONS,
+]
+CRON_JOBS: list[CronJob] = [*refresh.CRON_JOBS, *live.CRON_JOBS, *delivery.CRON_JOBS]
 
 
 def redis_settings() -> RedisSettings:
