@@ -14,7 +14,6 @@ Every figure is computed from exact fractions and rounded once, half-up, to four
 status reads the rounded ratio, so that what a client shows and what the filters select agree.
 """
 
-import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -66,9 +65,10 @@ class ContributorPace:
 
 
 def round_half_up(number: Fraction, places: int = 4) -> Decimal:
-    """Half-up (away from zero) to ``places`` decimals, exactly."""
-    scale = 10**places
-    units = math.floor(abs(number) * scale + Fraction(1, 2))
+    """Half-up (away from zero) to ``places`` decimals, exactly (in integers: a refresh rounds
+    three figures for each of its contributor goals)."""
+    numerator, denominator = abs(number.numerator), number.denominator
+    units = (2 * numerator * 10**places + denominator) // (2 * denominator)
     return Decimal(-units if number < 0 else units).scaleb(-places)
 
 
@@ -101,13 +101,14 @@ def share_due(milestone: MilestoneTarget | None, today: date) -> Fraction:
 def expected_to_date(milestones: Iterable[MilestoneTarget], today: date) -> Fraction:
     """The targets of the milestones that ended before ``today``, plus the share due of the
     current one."""
-    expected = Fraction(0)
+    ended = Decimal(0)  # four-place decimals add exactly
+    current: MilestoneTarget | None = None
     for milestone in milestones:
         if milestone.end_date < today:
-            expected += Fraction(milestone.target)
-        else:
-            expected += share_due(milestone, today)
-    return expected
+            ended += milestone.target
+        elif milestone.start_date <= today:
+            current = milestone
+    return Fraction(ended) + share_due(current, today)
 
 
 def _figures(expected: Fraction, projected: Fraction | None, ratio: Fraction | None) -> Pace:

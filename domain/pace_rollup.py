@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from domain.enums import AVERAGE_TYPES, GoalType
@@ -25,9 +26,12 @@ PACE_COLUMNS = [
 ]
 
 
+Stored = tuple[Decimal | None, Decimal | None, Decimal | None, str | None]
+
+
 @dataclass(frozen=True, slots=True)
 class _Row:
-    """One contributor goal of a goal in scope, with the figures pace reads."""
+    """A goal or one of its contributor goals, with the figures pace reads and the pace stored."""
 
     goal_id: int
     id: int
@@ -36,6 +40,14 @@ class _Row:
     target: Decimal
     percent: Decimal | None
     today: date | None  # the local date of its last refresh; None: never refreshed
+    stored: Stored
+
+
+READ_COLUMNS = ["value", "target", "percent", "refreshed_at", *(n for n, _ in PACE_COLUMNS)]
+
+
+def _read(table: str) -> str:
+    return ", ".join(f"{table}.{column}" for column in READ_COLUMNS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,93 +85,90 @@ async def store_edited_pace(goal_ids: Sequence[int]) -> None:
 
 
 async def _store(p: Params, scope: str, today: date | None) -> None:
-    conn = connection()
-    _, found = await conn.execute_query(
-        "SELECT g.id, cg.id, g.type, cg.value, cg.target, cg.percent, cg.refreshed_at, "
-        "g.value, g.target, g.percent, g.refreshed_at, a.timezone "
-        "FROM goal g JOIN account a ON a.id = g.account_id "
+    """The pace of the goals ``scope`` selects and of their contributor goals, written where it
+    changed."""
+    figures = ", ".join(
+        f"{{t}}.{name}"
+        for name, _ in [("value", 0), ("target", 0), ("percent", 0), ("refreshed_at", 0)]
+        + PACE_COLUMNS
+    )
+    _, found = await connection().execute_query(
+        f"SELECT g.id, cg.id, g.type, a.timezone, {figures.format(t='cg')}, "
+        f"{figures.format(t='g')} FROM goal g JOIN account a ON a.id = g.account_id "
         f"JOIN contributor_goal cg ON cg.goal_id = g.id WHERE {scope} ORDER BY g.id, cg.id",
         p.values,
     )
-    if not found:
-        return
     zones: dict[str, ZoneInfo] = {}
 
-    def day_of(refreshed_at: object, timezone: str) -> date | None:
+    def row(
+        goal_id: int, row_id: int, goal_type: GoalType, tz: str, numbers: Sequence[Any]
+    ) -> _Row:
+        value, target, percent, refreshed_at, expected, projected, ratio, status = numbers
         instant = _instant(refreshed_at)
-        if instant is None:
-            return None
-        if today is not None:
-            return today
-        zone = zones.get(timezone) or zones.setdefault(timezone, ZoneInfo(timezone or "UTC"))
-        return local_date(instant, zone)
+        day = None if instant is None else today
+        if instant is not None and day is None:
+            zone = zones.get(tz) or zones.setdefault(tz, ZoneInfo(tz or "UTC"))
+            day = local_date(instant, zone)
+        stored = (to_decimal(expected), to_decimal(projected), to_decimal(ratio), status)
+        return _Row(
+            goal_id,
+            row_id,
+            goal_type,
+            to_decimal(value),
+            to_decimal(target) or Decimal(0),
+            to_decimal(percent),
+            day,
+            stored,
+        )
 
-    rows: list[_Row] = []
-    goals: dict[int, tuple[Decimal | None, Decimal, Decimal | None, date | None]] = {}
-    for (
-        goal_id,
-        cg_id,
-        gtype,
-        value,
-        target,
-        percent,
-        cg_at,
-        g_value,
-        g_target,
-        g_percent,
-        g_at,
-        tz,
-    ) in found:
-        rows.append(
-            _Row(
-                goal_id,
-                cg_id,
-                GoalType(gtype),
-                to_decimal(value),
-                to_decimal(target) or Decimal(0),
-                to_decimal(percent),
-                day_of(cg_at, tz),
-            )
-        )
-        goals[goal_id] = (
-            to_decimal(g_value),
-            to_decimal(g_target) or Decimal(0),
-            to_decimal(g_percent),
-            day_of(g_at, tz),
-        )
-    due = await _spans_due([r for r in rows if r.today and r.goal_type not in AVERAGE_TYPES])
+    width = len(READ_COLUMNS)
+    contributor_goals: list[_Row] = []
+    goals: dict[int, _Row] = {}
+    for goal_id, cg_id, gtype, tz, *numbers in found:
+        goal_type = GoalType(gtype)
+        contributor_goals.append(row(goal_id, cg_id, goal_type, tz, numbers[:width]))
+        if goal_id not in goals:
+            goals[goal_id] = row(goal_id, goal_id, goal_type, tz, numbers[width:])
+    due = await _spans_due(
+        [r for r in contributor_goals if r.today and r.goal_type not in AVERAGE_TYPES]
+    )
 
     by_goal: dict[int, list[ContributorPace]] = defaultdict(list)
     cg_out: list[list[object]] = []
-    for row in rows:
-        if row.today is None:
-            cg_out.append([row.id, None, None, None, None])
-            continue
-        figures = contributor_pace(
-            expected=expected_to_date(due.get(row.id, []), row.today),
-            value=row.value,
-            target=row.target,
-            percent=row.percent,
-            average=row.goal_type in AVERAGE_TYPES,
-        )
-        by_goal[row.goal_id].append(figures)
-        cg_out.append([row.id, *_columns(figures.pace)])
+    for cg in contributor_goals:
+        pace = None
+        if cg.today is not None:
+            figures = contributor_pace(
+                expected=expected_to_date(due.get(cg.id, []), cg.today),
+                value=cg.value,
+                target=cg.target,
+                percent=cg.percent,
+                average=cg.goal_type in AVERAGE_TYPES,
+            )
+            by_goal[cg.goal_id].append(figures)
+            pace = figures.pace
+        _write_if_changed(cg_out, cg, pace)
     goal_out: list[list[object]] = []
-    types = {row.goal_id: row.goal_type for row in rows}
-    for goal_id, (value, target, percent, refreshed_on) in goals.items():
-        if refreshed_on is None:
-            goal_out.append([goal_id, None, None, None, None])
-            continue
-        pace = goal_pace(
-            by_goal[goal_id],
-            value=value,
-            target=target,
-            percent=percent,
-            average=types[goal_id] in AVERAGE_TYPES,
-        )
-        goal_out.append([goal_id, *_columns(pace)])
+    for goal in goals.values():
+        pace = None
+        if goal.today is not None:
+            pace = goal_pace(
+                by_goal[goal.id],
+                value=goal.value,
+                target=goal.target,
+                percent=goal.percent,
+                average=goal.goal_type in AVERAGE_TYPES,
+            )
+        _write_if_changed(goal_out, goal, pace)
     await bulk_update("contributor_goal", ("id", "int"), PACE_COLUMNS, cg_out)
     await bulk_update("goal", ("id", "int"), PACE_COLUMNS, goal_out)
+
+
+def _write_if_changed(out: list[list[object]], row: _Row, pace: Pace | None) -> None:
+    """Queue ``row``'s new pace unless it is what is stored (a live refresh changes a few)."""
+    columns = [None, None, None, None] if pace is None else _columns(pace)
+    if tuple(columns) != row.stored:
+        out.append([row.id, *columns])
 
 
 def _columns(pace: Pace) -> list[object]:

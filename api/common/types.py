@@ -35,14 +35,16 @@ class PageInfo:
     end_cursor: str | None
 
 
-@strawberry.type
+@strawberry.type(description="One item of a page and its position in the list.")
 class Edge(Generic[T]):
-    cursor: str
-    node: T
+    cursor: str = strawberry.field(
+        description="Pass it as `after` to continue the list after this item."
+    )
+    node: T = strawberry.field(description="The item.")
 
 
-@strawberry.type
+@strawberry.type(description="One page of a list (Relay connection).")
 class Connection(Generic[T]):
-    total_count: int
-    page_info: PageInfo
-    edges: list[Edge[T]]
+    total_count: int = strawberry.field(description="How many items the whole list holds.")
+    page_info: PageInfo = strawberry.field(description="Where this page stands in the list.")
+    edges: list[Edge[T]] = strawberry.field(description="This page's items, in order.")

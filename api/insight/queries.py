@@ -1,5 +1,7 @@
 """Reading one milestone by id, for the records behind its value."""
 
+from typing import Annotated
+
 import strawberry
 from tortoise.expressions import Subquery
 
@@ -19,7 +21,7 @@ class InsightQuery:
     async def milestone(
         self,
         info: Info,
-        id: strawberry.ID,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The milestone's global id.")],
     ) -> Milestone | None:
         pk = from_global_id(id, "Milestone")
         if pk is None:

@@ -105,7 +105,7 @@ async def test_demo_data_goes_through_the_contract_once(db, client) -> None:
     assert directory["users"]["totalCount"] == 9  # the admin and eight synced people
     assert {t["node"]["name"] for t in directory["teams"]["edges"]} == {"Sales", "Support"}
 
-    # Read for last month, the partner deals were beaten by Ben and missed by Cara.
+    # Read for last month, the partner deals were beaten by Ben and Ava and missed by Cara.
     today = datetime.now(ZoneInfo(admin.account.timezone)).date()
     last_day = today.replace(day=1) - timedelta(days=1)
     last_month = {"from": last_day.replace(day=1).isoformat(), "to": last_day.isoformat()}
@@ -120,14 +120,36 @@ async def test_demo_data_goes_through_the_contract_once(db, client) -> None:
     ] == [
         ("Ben Carter", "EXCEEDED", "6"),
         ("Cara Diaz", "MISSED", "2"),
+        ("Ava Sales Lead", "EXCEEDED", "6"),
     ]
-    assert [len(c["milestones"]) for c in partners["contributors"]] == [1, 1]
+    assert [len(c["milestones"]) for c in partners["contributors"]] == [1, 1, 1]
     in_range["filter"]["statuses"] = ["MISSED"]
     missed = await op(client, token, "ManageGoalsInRange", in_range)
     (partners,) = [
         e["node"] for e in missed["goals"]["edges"] if e["node"]["name"] == "Partner deals"
     ]
     assert [c["contributor"]["name"] for c in partners["contributors"]] == ["Cara Diaz"]
+
+    # Over the three months Ben and Ava tie for first; everyone has a pace; the records behind
+    # Ben's last month are his six partner deals.
+    insight = (await op(client, token, "GoalInsight", {"id": partners["id"]}))["goal"]
+    assert [
+        (e["rank"], e["contributorGoal"]["contributor"]["name"]) for e in insight["leaderboard"]
+    ] == [
+        (1, "Ava Sales Lead"),
+        (1, "Ben Carter"),
+        (3, "Cara Diaz"),
+    ]
+    assert insight["pace"] is not None
+    assert all(c["pace"]["status"] for c in insight["contributors"])
+    milestones = (await op(client, token, "GoalMilestones", {"id": partners["id"]}))["goal"]
+    ben = next(c for c in milestones["contributors"] if c["contributor"]["name"] == "Ben Carter")
+    (last,) = [ms for ms in ben["milestones"] if ms["startDate"] == last_month["from"]]
+    records = await op(client, token, "MilestoneRecords", {"id": last["id"], "first": 100})
+    behind = records["milestone"]["records"]
+    assert behind["totalCount"] == 6
+    assert {e["node"]["owner"]["name"] for e in behind["edges"]} == {"Ben Carter"}
+    assert sum(int(e["node"]["contribution"]) for e in behind["edges"]) == 6
 
     again, created = await seed_demo()
     assert (again.id, created) == (admin.id, False)
