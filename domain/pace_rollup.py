@@ -138,15 +138,15 @@ async def _store(p: Params, scope: str, today: date | None) -> None:
     for cg in contributor_goals:
         pace = None
         if cg.today is not None:
-            figures = contributor_pace(
+            computed = contributor_pace(
                 expected=expected_to_date(due.get(cg.id, []), cg.today),
                 value=cg.value,
                 target=cg.target,
                 percent=cg.percent,
                 average=cg.goal_type in AVERAGE_TYPES,
             )
-            by_goal[cg.goal_id].append(figures)
-            pace = figures.pace
+            by_goal[cg.goal_id].append(computed)
+            pace = computed.pace
         _write_if_changed(cg_out, cg, pace)
     goal_out: list[list[object]] = []
     for goal in goals.values():

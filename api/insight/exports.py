@@ -223,7 +223,7 @@ def _figures(
         _number(value),
         _number(target),
         _number(percent),
-        "" if pace is None else pace.status.value,
+        "" if pace is None else enums.PaceStatus(pace.status).value,
         _instant(refreshed_at),
     ]
 
@@ -359,8 +359,9 @@ class GoalsExport:
                 for goal in goals
             ]
             return
-        keys = [(goal.id, contributors) for goal in goals]
-        of_goals = await loaders.load_contributor_goals_of_goals(account_id, keys)
+        of_goals = await loaders.load_contributor_goals_of_goals(
+            account_id, [(goal.id, contributors) for goal in goals]
+        )
         names = await _contributor_names(account_id, [cg for cgs in of_goals for cg in cgs])
         if self.request.level == "contributor":
             yield [
