@@ -197,6 +197,11 @@ async def test_a_final_milestone_keeps_the_records_that_made_its_value(client):
     ]
     assert live["milestone"]["value"] == "2937600"
 
+    # Kept records go with their goal.
+    deleted = await op(client, tenant.admin_token, "DeleteGoals", {"ids": [gid("Goal", goal.id)]})
+    assert deleted["deleteGoals"]["userErrors"] == []
+    assert await MilestoneRecord.all().count() == 0
+
 
 async def test_a_milestone_out_of_reach_or_elsewhere_is_null(client):
     tenant = await records_tenant()
