@@ -164,6 +164,8 @@ async def test_goal_insight_sends_as_many_statements_for_few_contributors_as_for
     count_large, data = await statements(large, client, "GoalInsight", {"id": gid("Goal", goal_id)})
     assert len(data["goal"]["leaderboard"]) == 10
     assert len(data["goal"]["contributors"]) == 30
-    assert count_small == count_large
-    # Token, viewer, goal, leaderboard (with names), contributors, users, teams.
-    assert count_large <= 8
+    # Token, last use, goal, leaderboard (with names), contributors, users, teams. The users
+    # and teams reads are skipped when the leaderboard happened to name every contributor
+    # first, which depends on which read the database answers first: compare with the bound.
+    assert count_small <= 7
+    assert count_large <= 7
