@@ -273,10 +273,20 @@ def _milestone_figures(
     return _figures(status, milestone.value, milestone.target, percent, None, cg.refreshed_at)
 
 
+# A spreadsheet reads a cell that starts with one of these as a formula (OWASP's "CSV
+# injection"): a name someone typed must stay text when the file is opened.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def text_cell(text: str) -> str:
+    """A name as a cell that no spreadsheet runs: a leading ' where it would start a formula."""
+    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
+
+
 def _goal_cells(goal: m.Goal) -> list[str]:
     return [
         to_global_id("Goal", goal.id),
-        goal.name,
+        text_cell(goal.name),
         goal.type.value,
         enums.unit_of(goal.type).value,
         goal.start_date.isoformat(),
@@ -419,9 +429,10 @@ async def _contributor_names(
     def cells(cg: m.ContributorGoal) -> list[str]:
         if cg.user_id is not None:
             user = users.get(cg.user_id)
-            return [to_global_id("User", cg.user_id), "USER", user.name if user else ""]
+            return [to_global_id("User", cg.user_id), "USER", text_cell(user.name if user else "")]
         team = teams.get(cg.team_id or 0)
-        return [to_global_id("Team", cg.team_id or 0), "TEAM", team.name if team else ""]
+        name = text_cell(team.name if team else "")
+        return [to_global_id("Team", cg.team_id or 0), "TEAM", name]
 
     return cells
 

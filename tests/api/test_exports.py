@@ -291,3 +291,31 @@ async def test_a_bad_parameter_is_a_400_naming_it(client, params, parameter):
     body = response.json()
     assert body["parameter"] == parameter
     assert f"`{parameter}`" in body["error"] or parameter == "search"
+
+
+async def test_names_that_a_spreadsheet_would_run_are_written_as_text(client):
+    tenant = await make_tenant()
+    await tenant.add_user("ana")
+    team = await tenant.add_team("support", ["ana"])
+    team.name = "@Support"
+    await team.save()
+    users = tenant.users
+    users["ana"].name = "-Ana"
+    await users["ana"].save()
+    for name in ('=HYPERLINK("http://x")', "+1", "Net = gross - tax"):
+        await add_goal(
+            tenant,
+            name,
+            [Share(users["ana"], D(1), D(2), D(50)), Share(team, D(1), D(2), D(50))],
+            start=date(2024, 1, 1),
+            end=date(2024, 6, 30),
+        )
+    rows = await table(client, tenant.admin_token)
+    assert {r["goal_name"] for r in rows} == {
+        '\'=HYPERLINK("http://x")',
+        "'+1",
+        "Net = gross - tax",
+    }
+    assert {r["contributor_name"] for r in rows} == {"'-Ana", "'@Support"}
+    assert exports.text_cell("\tx") == "'\tx"
+    assert exports.text_cell("") == ""
