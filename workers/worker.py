@@ -5,14 +5,16 @@ end ``Worker.main``, so a worker exits the moment Redis goes away and must be re
 outside. This one logs the loss, waits with exponential backoff and polls again; redis-py
 reconnects on the next command, so the worker carries on once Redis is back. Jobs already
 running go on meanwhile (the database does not need Redis); a job whose result cannot be
-recorded is run again later, which every job here tolerates.
+recorded is run again later, which every job here tolerates. A worker started while Redis is
+down waits for it the same way instead of giving up after arq's few connection attempts.
 """
 
 import asyncio
+import dataclasses
 from typing import Any
 
 import structlog
-from arq.connections import RedisSettings
+from arq.connections import RedisSettings, create_pool
 from arq.worker import Worker, get_kwargs
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -37,6 +39,40 @@ class ReconnectingWorker(Worker):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.redis_failures = 0
+
+    async def main(self) -> None:
+        if self._pool is None:
+            self._pool = await self._first_connection()
+        await super().main()
+
+    async def _first_connection(self) -> Any:
+        """The worker's Redis pool, waiting with backoff for as long as Redis is away."""
+        once = dataclasses.replace(self.redis_settings, conn_retries=0)
+        failures = 0
+        while True:
+            try:
+                pool = await create_pool(
+                    once,
+                    job_deserializer=self.job_deserializer,
+                    job_serializer=self.job_serializer,
+                    default_queue_name=self.queue_name,
+                    expires_extra_ms=self.expires_extra_ms,
+                )
+            except REDIS_DOWN as error:
+                failures += 1
+                delay = redis_backoff(failures)
+                log.warning(
+                    "redis unreachable at start; trying again later",
+                    error=f"{type(error).__name__}: {error}",
+                    failures=failures,
+                    retry_in_seconds=delay,
+                )
+                await asyncio.sleep(delay)
+                continue
+            if failures:
+                log.info("redis reachable", failures=failures)
+                REDIS_RECONNECTS.inc()
+            return pool
 
     async def _poll_iteration(self) -> None:
         try:

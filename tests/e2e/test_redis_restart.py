@@ -104,18 +104,40 @@ async def _queue_delivery(redis_url: str, notification_id: int) -> None:
         await pool.aclose()
 
 
-def test_worker_and_api_ride_out_a_redis_restart(
-    goals: Goals, private_redis: PrivateRedis, database_url: str
-) -> None:
+def _serve(goals: Goals) -> tuple[str, str]:
+    """A migrated database with an account, and a running API: its address and a token."""
     assert goals.run("migrate").returncode == 0
     bootstrap = goals.run("bootstrap", "--account", "Acme", "--admin-email", "ops@acme.example")
     assert bootstrap.returncode == 0, bootstrap.stderr
     token = bootstrap.stdout.strip().splitlines()[-1]
     port = free_port()
     server = goals.start("serve", "serve", "--port", str(port))
-    worker = goals.start("worker", "worker")
     base_url = f"http://127.0.0.1:{port}"
     assert wait_until_ready(base_url, server) == {"database": "ok", "redis": "ok"}
+    return base_url, token
+
+
+def _assign_a_goal(base_url: str, token: str, name: str, database_url: str) -> int:
+    """A goal assigned to the viewer, with its assignment notification waiting in the outbox."""
+    viewer = post(base_url, token, "Viewer")["viewer"]
+    create_calls_goal(
+        base_url,
+        token,
+        name,
+        year=date.today().year,
+        period="YEARLY",
+        notify=["GOAL_ASSIGNED"],
+        contributor={"userId": viewer["id"]},
+    )
+    (waiting,) = pending_notifications(database_url)
+    return waiting
+
+
+def test_worker_and_api_ride_out_a_redis_restart(
+    goals: Goals, private_redis: PrivateRedis, database_url: str
+) -> None:
+    base_url, token = _serve(goals)
+    worker = goals.start("worker", "worker")
     _wait_for(lambda: "Starting worker" in goals.log("worker"), "the worker did not start")
 
     private_redis.kill()
@@ -125,17 +147,7 @@ def test_worker_and_api_ride_out_a_redis_restart(
     assert ready.status_code == 200, ready.text
     assert ready.json()["database"] == "ok"
     assert ready.json()["redis"].startswith("degraded: ")
-    viewer = post(base_url, token, "Viewer")["viewer"]
-    create_calls_goal(
-        base_url,
-        token,
-        "Calls while Redis is away",
-        year=date.today().year,
-        period="YEARLY",
-        notify=["GOAL_ASSIGNED"],
-        contributor={"userId": viewer["id"]},
-    )
-    (waiting,) = pending_notifications(database_url)  # the assignment email
+    waiting = _assign_a_goal(base_url, token, "Calls while Redis is away", database_url)
 
     # The worker notices, keeps trying with backoff, and stays.
     _wait_for(lambda: "redis unreachable" in goals.log("worker"), goals.log("worker"))
@@ -154,3 +166,26 @@ def test_worker_and_api_ride_out_a_redis_restart(
     assert "ops@acme.example" in goals.log("worker")  # the email, logged without SMTP
     assert worker.poll() is None
     assert httpx.get(f"{base_url}/readyz", timeout=10).json()["redis"] == "ok"
+
+
+def test_a_worker_started_while_redis_is_down_waits_for_it(
+    goals: Goals, private_redis: PrivateRedis, database_url: str
+) -> None:
+    base_url, token = _serve(goals)
+    private_redis.kill()
+    waiting = _assign_a_goal(base_url, token, "Calls before the worker", database_url)
+
+    worker = goals.start("worker", "worker")
+    _wait_for(lambda: "redis unreachable at start" in goals.log("worker"), goals.log("worker"))
+    time.sleep(8)  # longer than arq's own five attempts a second apart
+    assert worker.poll() is None, goals.log("worker")
+
+    private_redis.start()
+    asyncio.run(_queue_delivery(private_redis.url, waiting))
+    _wait_for(
+        lambda: waiting not in pending_notifications(database_url),
+        f"the worker did not start once Redis was back:\n{goals.log('worker')}",
+        timeout=60,
+    )
+    assert "Starting worker" in goals.log("worker")
+    assert worker.poll() is None
