@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from tortoise import connections
 
@@ -30,6 +31,22 @@ from workers.goal_refresh import queued_jobs
 
 
 class GoalsGraphQL(GraphQL[Context, None]):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """As Strawberry's, but a request refused before it runs (a body that is not a JSON
+        object, a wrong method or content type) is answered in JSON like every other error,
+        not in plain text."""
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        try:
+            response = await self.run(Request(scope=scope, receive=receive))
+        except HTTPException as error:
+            response = JSONResponse(
+                {"data": None, "errors": [{"message": error.reason}]},
+                status_code=error.status_code,
+            )
+        await response(scope, receive, send)
+
     @property
     def graphql_ide_html(self) -> str:
         return GRAPHIQL_HTML

@@ -79,6 +79,13 @@ async def test_a_body_that_is_not_a_json_object_is_a_400(client, content) -> Non
     tenant = await make_tenant()
     response = await client.post("/graphql", content=content, headers=_auth(tenant.admin_token))
     assert response.status_code == 400, response.text
+    assert response.headers["content-type"] == "application/json"
+    (error,) = response.json()["errors"]
+    assert error["message"] in (
+        "The request body must be a JSON object.",
+        "The request body is nested too deeply.",
+        "Unable to parse request body as JSON",
+    )
 
 
 async def test_a_body_that_is_not_utf8_is_a_400(client) -> None:
@@ -87,6 +94,7 @@ async def test_a_body_that_is_not_utf8_is_a_400(client) -> None:
         "/graphql", content=b'{"query": "\xff"}', headers=_auth(tenant.admin_token)
     )
     assert response.status_code == 400
+    assert response.json()["errors"][0]["message"] == "The request body is not UTF-8."
 
 
 async def test_deeply_nested_variables_are_refused_clearly(client) -> None:
