@@ -13,8 +13,9 @@ most the largest page size); the bound declared for it in ``LIST_BOUNDS``; for a
 """
 
 import datetime
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass, replace
+from dataclasses import field as dataclass_field
 from typing import Any
 
 from graphql import (
@@ -44,6 +45,7 @@ from strawberry.extensions import SchemaExtension
 
 from api.common.pagination import DEFAULT_PAGE_SIZE
 from api.goals.types import DEFAULT_HISTORY_DAYS, MAX_HISTORY_DAYS
+from domain.goals.queries import largest_goal_size
 from domain.goals.validation import MAX_CONTRIBUTORS
 from domain.periods import MAX_GOAL_YEARS
 
@@ -106,10 +108,14 @@ def history_points(arguments: Arguments) -> int:
     return min(days, MAX_HISTORY_DAYS)
 
 
+GOAL_CONTRIBUTORS = "Goal.contributors"
+
 # The one place a list field's largest length is declared, as "Type.field". A list without an
 # entry (and without `first`) counts as DEFAULT_LIST_BOUND items.
 LIST_BOUNDS: dict[str, Bound] = {
-    "Goal.contributors": MAX_CONTRIBUTORS,
+    # By the largest goal the product allows; an operation over the limit by this bound is
+    # counted again by the largest goal of the caller's account.
+    GOAL_CONTRIBUTORS: MAX_CONTRIBUTORS,
     "ContributorGoal.milestones": milestones_in_range,
     "ContributorGoal.history": history_points,
     "Query.milestonePreview": MAX_MILESTONES,
@@ -236,9 +242,12 @@ class CostCounter:
     fragments: Mapping[str, FragmentDefinitionNode]
     variables: VariableValues
     max_page_size: int
+    # Bounds that replace LIST_BOUNDS' for this count: what the caller's account really holds.
+    known_bounds: Mapping[str, int] = dataclass_field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.memo = _Memo(self.fragments)
+        self.bounded: set[str] = set()
 
     def operation(self, operation: OperationDefinitionNode) -> int:
         root = self.schema.get_root_type(operation.operation)
@@ -280,8 +289,12 @@ class CostCounter:
             if not isinstance(first, int):
                 return min(DEFAULT_PAGE_SIZE, self.max_page_size)
             return max(0, min(first, self.max_page_size))
-        bound = LIST_BOUNDS.get(f"{parent_name}.{node.name.value}")
+        name = f"{parent_name}.{node.name.value}"
+        bound = LIST_BOUNDS.get(name)
         if bound is not None:
+            self.bounded.add(name)
+            if name in self.known_bounds:
+                return self.known_bounds[name]
             return bound(arguments) if callable(bound) else bound
         field_type = definition.type
         if isinstance(field_type, GraphQLNonNull):
@@ -301,14 +314,15 @@ class CostCounter:
             return {}  # execution reports the bad argument
 
 
-def operation_cost(
+def cost_counter(
     schema: GraphQLSchema,
     document: DocumentNode,
     operation_name: str | None,
     variables: dict[str, Any] | None,
     max_page_size: int,
-) -> int | None:
-    """The cost of the operation that will run; None when it cannot run (execution says why)."""
+) -> tuple[CostCounter, OperationDefinitionNode] | None:
+    """A counter for the operation that will run; None when it cannot run (execution says
+    why)."""
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     if operation_name is not None:
         operations = [o for o in operations if o.name and o.name.value == operation_name]
@@ -318,8 +332,20 @@ def operation_cost(
     coerced = get_variable_values(schema, operation.variable_definitions or (), variables or {})
     if not isinstance(coerced, VariableValues):
         return None
-    counter = CostCounter(schema, _fragments(document), coerced, max_page_size)
-    return counter.operation(operation)
+    return CostCounter(schema, _fragments(document), coerced, max_page_size), operation
+
+
+def operation_cost(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation_name: str | None,
+    variables: dict[str, Any] | None,
+    max_page_size: int,
+) -> int | None:
+    """The cost of the operation that will run, by the product's largest goal; None when it
+    cannot run."""
+    counted = cost_counter(schema, document, operation_name, variables, max_page_size)
+    return None if counted is None else counted[0].operation(counted[1])
 
 
 def cost_message(cost: int, limit: int) -> str:
@@ -334,17 +360,11 @@ def cost_limiter(max_cost: int, max_page_size: int) -> type[SchemaExtension]:
     class QueryCostLimit(SchemaExtension):
         """Refuses, before it runs, an operation whose answer could be too large."""
 
-        def on_execute(self) -> Iterator[None]:
+        async def on_execute(self) -> AsyncIterator[None]:
             context = self.execution_context
             document = context.graphql_document
             if document is not None and context.result is None:
-                cost = operation_cost(
-                    context.schema._schema,
-                    document,
-                    context.operation_name,
-                    context.variables,
-                    max_page_size,
-                )
+                cost = await self._cost(document)
                 if cost is not None and cost > max_cost:
                     context.result = ExecutionResult(
                         data=None,
@@ -356,5 +376,28 @@ def cost_limiter(max_cost: int, max_page_size: int) -> type[SchemaExtension]:
                         ],
                     )
             yield
+
+        async def _cost(self, document: DocumentNode) -> int | None:
+            """The cost by the largest goal the product allows; when that is over the limit
+            and a goal's contributors counted, again by the largest goal of the caller's
+            account (one query, only for such operations)."""
+            context = self.execution_context
+            counted = cost_counter(
+                context.schema._schema,
+                document,
+                context.operation_name,
+                context.variables,
+                max_page_size,
+            )
+            if counted is None:
+                return None
+            counter, operation = counted
+            cost = counter.operation(operation)
+            viewer = getattr(context.context, "viewer", None)
+            if cost <= max_cost or GOAL_CONTRIBUTORS not in counter.bounded or viewer is None:
+                return cost
+            largest = await largest_goal_size(viewer.account_id)
+            known = replace(counter, known_bounds={GOAL_CONTRIBUTORS: largest})
+            return known.operation(operation)
 
     return QueryCostLimit

@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 from tortoise.expressions import Case, F, Q, RawSQL, Subquery, When
+from tortoise.functions import Count
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
@@ -311,3 +312,17 @@ def after_position(
     if value is None:  # among the trailing nulls
         return Q(percent__isnull=True, **later_id)
     return Q(**beyond) | Q(**tie, **later_id) | Q(percent__isnull=True)
+
+
+async def largest_goal_size(account_id: int) -> int:
+    """The most contributors any goal of the account has (0 without goals): what a list of a
+    goal's contributors can hold in this account, for bounding an operation's cost."""
+    rows = (
+        await ContributorGoal.filter(account_id=account_id)
+        .group_by("goal_id")
+        .annotate(size=Count("id"))
+        .order_by("-size")
+        .limit(1)
+        .values_list("size", flat=True)
+    )
+    return int(rows[0]) if rows else 0

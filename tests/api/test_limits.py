@@ -17,8 +17,10 @@ from graphql import (
 
 from api.limits import MAX_MILESTONES, operation_cost
 from api.schema import build_schema as build_goals_schema
+from domain.enums import MilestonePeriod
 from domain.settings import Settings
-from tests.helpers import contract_operation, gql, make_tenant
+from tests.api.test_goal_queries import add_goal
+from tests.helpers import Tenant, contract_operation, gql, make_tenant
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 # The client contract lives beside the repository; the vendored copy stands in without it.
@@ -72,19 +74,49 @@ query Wide($first: Int) {
 """
 
 
-async def test_goals_with_contributors_and_their_milestones_cost_too_much(client) -> None:
+async def tenant_with_a_goal_of(size: int) -> Tenant:
     tenant = await make_tenant()
-    body = await gql(client, tenant.admin_token, WIDE_GOALS, {"first": 4}, expect_errors=True)
+    people = [await tenant.add_user(f"user{n}") for n in range(size)]
+    await add_goal(tenant, "Wide", people, period=MilestonePeriod.YEARLY)
+    return tenant
+
+
+async def test_goals_with_contributors_and_their_milestones_cost_too_much(client) -> None:
+    # Counted by the largest goal of the account: 40 contributors, each with the most
+    # milestones a goal can have.
+    tenant = await tenant_with_a_goal_of(40)
+    body = await gql(client, tenant.admin_token, WIDE_GOALS, {"first": 50}, expect_errors=True)
     assert body["data"] is None
     error = body["errors"][0]
-    cost = 4 * (1 + 1 + 1 + 500 * (1 + MAX_MILESTONES))
+    cost = 50 * (1 + 1 + 1 + 40 * (1 + MAX_MILESTONES))
     assert error["message"].startswith(
         f"This operation could return {cost:,} objects, more than the limit of 500,000 "
         "(GOALS_MAX_QUERY_COST)."
     )
     assert error["extensions"] == {"code": "QUERY_TOO_COSTLY", "cost": cost}
-    one = await gql(client, tenant.admin_token, WIDE_GOALS, {"first": 3})
-    assert one["data"]["goals"]["edges"] == []
+    fewer = await gql(client, tenant.admin_token, WIDE_GOALS, {"first": 45})
+    assert len(fewer["data"]["goals"]["edges"]) == 1
+
+
+async def test_the_same_operation_fits_an_account_of_smaller_goals(client) -> None:
+    tenant = await tenant_with_a_goal_of(3)
+    schema = build_goals_schema(Settings(database_url="unused"))._schema
+    by_largest_allowed = operation_cost(schema, parse(WIDE_GOALS), None, {"first": 50}, 100)
+    assert by_largest_allowed > Settings().max_query_cost
+    body = await gql(client, tenant.admin_token, WIDE_GOALS, {"first": 50})
+    (edge,) = body["data"]["goals"]["edges"]
+    assert len(edge["node"]["contributors"]) == 3
+
+
+async def test_the_manage_page_over_a_year_fits(client) -> None:
+    tenant = await tenant_with_a_goal_of(30)
+    query = contract_operation("ManageGoalsInRange")
+    variables = {"first": 50, "range": {"from": "2026-01-01", "to": "2026-12-31"}}
+    schema = build_goals_schema(Settings(database_url="unused"))._schema
+    assert operation_cost(schema, parse(query), None, variables, 100) > 500_000
+    body = await gql(client, tenant.admin_token, query, variables)
+    (edge,) = body["data"]["goals"]["edges"]
+    assert len(edge["node"]["contributors"]) == 30
 
 
 @pytest.mark.parametrize(
