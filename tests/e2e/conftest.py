@@ -190,7 +190,7 @@ def pending_notifications(database_url: str) -> set[int]:
     return asyncio.run(read())
 
 
-def wait_until_ready(base_url: str, process: subprocess.Popen[bytes], timeout: float = 20) -> dict:
+def wait_until_ready(base_url: str, process: subprocess.Popen[bytes], timeout: float = 60) -> dict:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         assert process.poll() is None, "the server exited"
