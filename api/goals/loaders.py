@@ -3,14 +3,19 @@ a list of keys too long to bind in one statement (a goal's 130,000 milestones) i
 pieces."""
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
+from typing import TypeVar
+
+from tortoise.models import Model
+from tortoise.queryset import QuerySet
 
 from domain.enums import GoalType
 from domain.goals.queries import (
     ContributorCriteria,
     matching_contributor_goals,
     overlapping,
+    visible_goals,
 )
 from domain.models import (
     ContributorGoal,
@@ -19,13 +24,42 @@ from domain.models import (
     Milestone,
     MilestonePipeline,
     ProgressSnapshot,
+    User,
 )
 from domain.parameters import in_pieces
+from domain.permissions import Reach
 from domain.ranges import DateRange, GoalOverRange, goal_over_range
 
 HistoryKey = tuple[int, date, date]
 ContributorsKey = tuple[int, ContributorCriteria | None]
 RangeKey = tuple[int, GoalType, DateRange]
+# An id with the viewer and their reach: what is visible is the viewer's to decide.
+VisibleKey = tuple[int, User, Reach]
+
+
+R = TypeVar("R", bound=Model)
+
+
+async def _visible_by_id(
+    account_id: int,
+    keys: Sequence[VisibleKey],
+    rows_of: Callable[[QuerySet[Goal], list[int]], QuerySet[R]],
+) -> list[R | None]:
+    """``rows_of(visible goals, ids)`` once per viewer (once per request in practice), whatever
+    the number of keys; a key whose row is not among them gets None."""
+    ids_by_viewer: dict[tuple[User, Reach], set[int]] = defaultdict(set)
+    for pk, viewer, reach in keys:
+        ids_by_viewer[(viewer, reach)].add(pk)
+    found: dict[tuple[int, int], R] = {}
+    for (viewer, reach), ids in ids_by_viewer.items():
+        visible = visible_goals(account_id, viewer, reach)
+        for row in await rows_of(visible, sorted(ids)):
+            found[(row.pk, viewer.id)] = row
+    return [found.get((pk, viewer.id)) for pk, viewer, _ in keys]
+
+
+async def load_visible_goals(account_id: int, keys: Sequence[VisibleKey]) -> list[Goal | None]:
+    return await _visible_by_id(account_id, keys, lambda visible, ids: visible.filter(id__in=ids))
 
 
 async def load_goals(account_id: int, ids: Sequence[int]) -> list[Goal | None]:

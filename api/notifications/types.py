@@ -8,9 +8,9 @@ from api.common.types import Connection
 from api.context import Info
 from api.directory import loaders as directory_loaders
 from api.directory.types import User
+from api.goals.loaders import load_visible_goals
 from api.goals.types import Goal, NotificationKind
 from api.ids import to_global_id
-from api.notifications.loaders import load_visible_goals
 from domain import enums
 from domain import models as m
 from domain.notification_messages import summary
