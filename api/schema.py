@@ -19,6 +19,7 @@ from api.goals.mutations import GoalMutation
 from api.goals.queries import GoalQuery
 from api.insight.queries import InsightQuery
 from api.limits import cost_limiter, depth_and_alias_rule
+from api.node.queries import NodeQuery
 from api.notifications.mutations import NotificationMutation
 from api.notifications.queries import NotificationQuery
 from api.observability import request_id_var
@@ -32,6 +33,7 @@ QUERIES: tuple[type, ...] = (
     DirectoryQuery,
     GoalQuery,
     InsightQuery,
+    NodeQuery,
     NotificationQuery,
 )
 MUTATIONS: tuple[type, ...] = (

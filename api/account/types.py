@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from api.common.types import UserError
+from api.common.types import GLOBAL_ID_DESCRIPTION, Node, UserError
 from api.context import Info
 from api.directory import loaders
 from api.ids import to_global_id
@@ -16,10 +16,10 @@ if TYPE_CHECKING:
 
 
 @strawberry.type
-class Account:
+class Account(Node):
     row: strawberry.Private[m.Account]
 
-    @strawberry.field
+    @strawberry.field(description=GLOBAL_ID_DESCRIPTION)
     def id(self) -> strawberry.ID:
         return to_global_id("Account", self.row.id)
 
@@ -49,10 +49,10 @@ class Account:
 
 
 @strawberry.type(description="An API token; its secret value is shown only once, at creation.")
-class ApiToken:
+class ApiToken(Node):
     row: strawberry.Private[m.ApiToken]
 
-    @strawberry.field
+    @strawberry.field(description=GLOBAL_ID_DESCRIPTION)
     def id(self) -> strawberry.ID:
         return to_global_id("ApiToken", self.row.id)
 

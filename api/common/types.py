@@ -12,6 +12,23 @@ T = TypeVar("T")
 ErrorCode = strawberry.enum(DomainErrorCode, name="ErrorCode")
 
 
+GLOBAL_ID_DESCRIPTION = (
+    "Global id, unique among all objects of every type; pass it to `node(id)` to fetch the "
+    "object again."
+)
+
+
+@strawberry.interface(
+    description="An object with a global id, which `node(id)` and `nodes(ids)` fetch again "
+    "(Relay's object identification, for clients that normalise their cache by id)."
+)
+class Node:
+    @strawberry.field(description=GLOBAL_ID_DESCRIPTION)
+    def id(self) -> strawberry.ID:
+        """Each implementing type encodes its own row's id."""
+        raise NotImplementedError
+
+
 @strawberry.type(description="A problem with one part of a mutation's input.")
 class UserError:
     field: list[str] = strawberry.field(description="Path from the argument to the bad input.")

@@ -5,15 +5,18 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
+from tortoise.models import Model
+
 from domain.models import Account, Pipeline, Team, TeamMembership, User
 from domain.parameters import in_pieces
 
-Row = TypeVar("Row", User, Team, Pipeline)
+Row = TypeVar("Row", bound=Model)
 
 
-async def _by_id(model: type[Row], account_id: int, ids: Sequence[int]) -> list[Row | None]:
+async def rows_by_id(model: type[Row], account_id: int, ids: Sequence[int]) -> list[Row | None]:
+    """The account's rows of ``model`` with these ids, in their order (None for any other)."""
     rows: dict[int, Any] = {
-        row.id: row
+        row.pk: row
         for piece in in_pieces(ids)
         for row in await model.filter(account_id=account_id, id__in=piece)
     }
@@ -21,15 +24,15 @@ async def _by_id(model: type[Row], account_id: int, ids: Sequence[int]) -> list[
 
 
 async def load_users(account_id: int, ids: Sequence[int]) -> list[User | None]:
-    return await _by_id(User, account_id, ids)
+    return await rows_by_id(User, account_id, ids)
 
 
 async def load_teams(account_id: int, ids: Sequence[int]) -> list[Team | None]:
-    return await _by_id(Team, account_id, ids)
+    return await rows_by_id(Team, account_id, ids)
 
 
 async def load_pipelines(account_id: int, ids: Sequence[int]) -> list[Pipeline | None]:
-    return await _by_id(Pipeline, account_id, ids)
+    return await rows_by_id(Pipeline, account_id, ids)
 
 
 async def load_accounts(account_id: int, ids: Sequence[int]) -> list[Account | None]:

@@ -4,7 +4,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from api.common.types import UserError
+from api.common.types import GLOBAL_ID_DESCRIPTION, Node, UserError
 from api.context import Info
 from api.directory import loaders
 from api.ids import to_global_id
@@ -21,10 +21,10 @@ ObjectType = strawberry.enum(enums.ObjectType, name="ObjectType")
 
 
 @strawberry.type
-class Pipeline:
+class Pipeline(Node):
     row: strawberry.Private[m.Pipeline]
 
-    @strawberry.field
+    @strawberry.field(description=GLOBAL_ID_DESCRIPTION)
     def id(self) -> strawberry.ID:
         return to_global_id("Pipeline", self.row.id)
 
@@ -42,10 +42,10 @@ class Pipeline:
 
 
 @strawberry.type
-class Team:
+class Team(Node):
     row: strawberry.Private[m.Team]
 
-    @strawberry.field
+    @strawberry.field(description=GLOBAL_ID_DESCRIPTION)
     def id(self) -> strawberry.ID:
         return to_global_id("Team", self.row.id)
 
@@ -65,10 +65,10 @@ class Team:
 
 
 @strawberry.type
-class User:
+class User(Node):
     row: strawberry.Private[m.User]
 
-    @strawberry.field
+    @strawberry.field(description=GLOBAL_ID_DESCRIPTION)
     def id(self) -> strawberry.ID:
         return to_global_id("User", self.row.id)
 

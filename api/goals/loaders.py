@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from datetime import date
 from typing import TypeVar
 
+from tortoise.expressions import Subquery
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
@@ -60,6 +61,34 @@ async def _visible_by_id(
 
 async def load_visible_goals(account_id: int, keys: Sequence[VisibleKey]) -> list[Goal | None]:
     return await _visible_by_id(account_id, keys, lambda visible, ids: visible.filter(id__in=ids))
+
+
+async def load_visible_contributor_goals(
+    account_id: int, keys: Sequence[VisibleKey]
+) -> list[ContributorGoal | None]:
+    """Contributor goals of the goals the viewer may see."""
+    return await _visible_by_id(
+        account_id,
+        keys,
+        lambda visible, ids: ContributorGoal.filter(
+            account_id=account_id, id__in=ids, goal_id__in=Subquery(visible.values("id"))
+        ),
+    )
+
+
+async def load_visible_milestones(
+    account_id: int, keys: Sequence[VisibleKey]
+) -> list[Milestone | None]:
+    """Milestones of the goals the viewer may see, each with its contributor goal and goal."""
+    return await _visible_by_id(
+        account_id,
+        keys,
+        lambda visible, ids: Milestone.filter(
+            id__in=ids,
+            contributor_goal__account_id=account_id,
+            contributor_goal__goal_id__in=Subquery(visible.values("id")),
+        ).select_related("contributor_goal__goal"),
+    )
 
 
 async def load_goals(account_id: int, ids: Sequence[int]) -> list[Goal | None]:

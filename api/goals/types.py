@@ -10,7 +10,7 @@ import strawberry
 from api.common.errors import PublicError
 from api.common.numbers import percent_number, plain_decimal
 from api.common.pagination import page_size
-from api.common.types import Connection
+from api.common.types import GLOBAL_ID_DESCRIPTION, Connection, Node
 from api.context import Info
 from api.directory import loaders as directory_loaders
 from api.directory.types import Pipeline, Team, User
@@ -155,11 +155,11 @@ async def _pipelines(info: Info, ids: list[int]) -> list[Pipeline]:
 
 
 @strawberry.type
-class Milestone:
+class Milestone(Node):
     row: strawberry.Private[m.Milestone]
     goal_row: strawberry.Private[m.Goal]
 
-    @strawberry.field(description="A global id, unique among all objects.")
+    @strawberry.field(description=GLOBAL_ID_DESCRIPTION)
     def id(self) -> strawberry.ID:
         return to_global_id("Milestone", self.row.id)
 
@@ -220,10 +220,10 @@ class Milestone:
 
 
 @strawberry.type(description="One contributor's share of a goal.")
-class ContributorGoal:
+class ContributorGoal(Node):
     row: strawberry.Private[m.ContributorGoal]
 
-    @strawberry.field
+    @strawberry.field(description=GLOBAL_ID_DESCRIPTION)
     def id(self) -> strawberry.ID:
         return to_global_id("ContributorGoal", self.row.id)
 
@@ -327,10 +327,10 @@ class ContributorGoal:
 
 
 @strawberry.type(description="A quota set in one go for several contributors.")
-class Goal:
+class Goal(Node):
     row: strawberry.Private[m.Goal]
 
-    @strawberry.field
+    @strawberry.field(description=GLOBAL_ID_DESCRIPTION)
     def id(self) -> strawberry.ID:
         return to_global_id("Goal", self.row.id)
 

@@ -4,7 +4,7 @@ import datetime
 
 import strawberry
 
-from api.common.types import Connection
+from api.common.types import GLOBAL_ID_DESCRIPTION, Connection, Node
 from api.context import Info
 from api.directory import loaders as directory_loaders
 from api.directory.types import User
@@ -29,10 +29,10 @@ async def _goal(info: Info, row: m.Notification) -> Goal | None:
 
 
 @strawberry.type(description="A message to the viewer about one of their goals.")
-class Notification:
+class Notification(Node):
     row: strawberry.Private[m.Notification]
 
-    @strawberry.field
+    @strawberry.field(description=GLOBAL_ID_DESCRIPTION)
     def id(self) -> strawberry.ID:
         return to_global_id("Notification", self.row.id)
 
@@ -62,10 +62,10 @@ class Notification:
 
 
 @strawberry.type(description="A notification the service gave up delivering.")
-class NotificationDelivery:
+class NotificationDelivery(Node):
     row: strawberry.Private[m.Notification]
 
-    @strawberry.field
+    @strawberry.field(description=GLOBAL_ID_DESCRIPTION)
     def id(self) -> strawberry.ID:
         return to_global_id("Notification", self.row.id)
 
