@@ -45,6 +45,23 @@ MUTATIONS: tuple[type, ...] = (
 )
 
 
+QUERY_DESCRIPTION = (
+    "What the viewer (the owner of the bearer token) may read, within their account: goals as "
+    "far as their seat and reach allow, the directory, their own notifications and tokens."
+)
+MUTATION_DESCRIPTION = (
+    "Changes, each validated whole before anything is written: a refused input changes nothing "
+    "and says why in `userErrors` (with `allowPartial`, upserts apply the valid items)."
+)
+
+
+def _root(name: str, features: tuple[type, ...], description: str) -> type:
+    """The features' fields merged into one root type, with its own description."""
+    merged = merge_types(name, features)
+    merged.__strawberry_definition__.description = description  # type: ignore[attr-defined]
+    return merged
+
+
 class GoalsSchema(strawberry.Schema):
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -91,8 +108,8 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
 
         extensions.append(partial(AddValidationRules, [NoSchemaIntrospectionCustomRule]))
     return GoalsSchema(
-        query=merge_types("Query", QUERIES),
-        mutation=merge_types("Mutation", MUTATIONS),
+        query=_root("Query", QUERIES, QUERY_DESCRIPTION),
+        mutation=_root("Mutation", MUTATIONS, MUTATION_DESCRIPTION),
         extensions=extensions,
     )
 

@@ -5,7 +5,10 @@ import strawberry
 
 @strawberry.input(description="Omitted fields stay as they are.")
 class UpdateAccountSettingsInput:
-    name: str | None = strawberry.UNSET
+    name: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="The account's new name.",
+    )
     timezone: str | None = strawberry.field(
         default=strawberry.UNSET, description="An IANA name such as Europe/Warsaw."
     )
@@ -29,7 +32,7 @@ class UpdateAccountSettingsInput:
     )
 
 
-@strawberry.input
+@strawberry.input(description="A new API token for you or, as an admin, another user.")
 class CreateApiTokenInput:
     name: str = strawberry.field(description="What the token is for, 1 to 200 characters.")
     user_id: strawberry.ID | None = strawberry.field(

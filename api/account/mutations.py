@@ -1,6 +1,6 @@
 """Account settings and API tokens."""
 
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 
@@ -26,7 +26,11 @@ def _given(value: Any) -> Any:
 class AccountMutation:
     @strawberry.mutation(description="Change the account's settings (admins only).")
     async def update_account_settings(
-        self, info: Info, input: UpdateAccountSettingsInput
+        self,
+        info: Info,
+        input: Annotated[
+            UpdateAccountSettingsInput, strawberry.argument(description="The settings to change.")
+        ],
     ) -> UpdateAccountSettingsPayload:
         change = account_rules.SettingsChange(
             name=_given(input.name),
@@ -51,7 +55,11 @@ class AccountMutation:
         description="A new API token for you, or as an admin for another user of the account."
     )
     async def create_api_token(
-        self, info: Info, input: CreateApiTokenInput
+        self,
+        info: Info,
+        input: Annotated[
+            CreateApiTokenInput, strawberry.argument(description="The new token's name and owner.")
+        ],
     ) -> CreateApiTokenPayload:
         user_id = None
         if input.user_id is not None:
@@ -69,7 +77,11 @@ class AccountMutation:
     @strawberry.mutation(
         description="Revoke one of your tokens, or as an admin any token of the account."
     )
-    async def revoke_api_token(self, info: Info, id: strawberry.ID) -> RevokeApiTokenPayload:
+    async def revoke_api_token(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The token's global id.")],
+    ) -> RevokeApiTokenPayload:
         token_id = from_global_id(id, "ApiToken")
         errors = await account_rules.revoke_api_token(info.context.viewer, token_id)
         if errors:

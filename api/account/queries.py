@@ -1,3 +1,5 @@
+from typing import Annotated
+
 import strawberry
 
 from api.account.types import ApiToken
@@ -16,7 +18,16 @@ class AccountQuery:
     @strawberry.field(
         description="Live API tokens, newest first: yours, or as an admin another user's."
     )
-    async def api_tokens(self, info: Info, user_id: strawberry.ID | None = None) -> list[ApiToken]:
+    async def api_tokens(
+        self,
+        info: Info,
+        user_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(
+                description="Another user of the account (admins only); null: you."
+            ),
+        ] = None,
+    ) -> list[ApiToken]:
         owner_id = None if user_id is None else from_global_id(user_id, "User") or 0
         rows = await account_rules.live_api_tokens(info.context.viewer, owner_id)
         return [ApiToken(row=row) for row in rows]

@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from api.common.types import GLOBAL_ID_DESCRIPTION, Node, UserError
+from api.common.types import GLOBAL_ID_DESCRIPTION, Node, UserError, user_errors_field
 from api.context import Info
 from api.directory import loaders
 from api.ids import to_global_id
@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from api.directory.types import User
 
 
-@strawberry.type
+@strawberry.type(description="The tenant: every user, goal and record belongs to one account.")
 class Account(Node):
     row: strawberry.Private[m.Account]
 
@@ -23,7 +23,7 @@ class Account(Node):
     def id(self) -> strawberry.ID:
         return to_global_id("Account", self.row.id)
 
-    @strawberry.field
+    @strawberry.field(description="The account's name.")
     def name(self) -> str:
         return self.row.name
 
@@ -31,7 +31,12 @@ class Account(Node):
     def timezone(self) -> str:
         return self.row.timezone
 
-    @strawberry.field
+    @strawberry.field(
+        description=(
+            "The month (1 January to 12 December) in which the fiscal year starts; quarters and "
+            "years of goals aligned to it start there."
+        )
+    )
     def fiscal_year_start_month(self) -> int:
         return self.row.fiscal_year_start_month
 
@@ -56,11 +61,11 @@ class ApiToken(Node):
     def id(self) -> strawberry.ID:
         return to_global_id("ApiToken", self.row.id)
 
-    @strawberry.field
+    @strawberry.field(description="What the token is for, as given at creation.")
     def name(self) -> str:
         return self.row.name
 
-    @strawberry.field
+    @strawberry.field(description="When the token was created.")
     def created_at(self) -> datetime:
         return self.row.created_at
 
@@ -68,7 +73,7 @@ class ApiToken(Node):
     def last_used_at(self) -> datetime | None:
         return self.row.last_used_at
 
-    @strawberry.field
+    @strawberry.field(description="When the token was revoked; null while it works.")
     def revoked_at(self) -> datetime | None:
         return self.row.revoked_at
 
@@ -80,22 +85,28 @@ class ApiToken(Node):
         return User(row=row)
 
 
-@strawberry.type
+@strawberry.type(
+    description="What `updateAccountSettings` did; nothing changes when any field is refused."
+)
 class UpdateAccountSettingsPayload:
     account: Account | None = strawberry.field(description="Null when nothing was changed.")
-    user_errors: list[UserError]
+    user_errors: list[UserError] = user_errors_field()
 
 
-@strawberry.type
+@strawberry.type(description="The new token, shown once.")
 class CreateApiTokenPayload:
     token: str | None = strawberry.field(
         description="The secret to send as `Authorization: Bearer <token>`; shown only here."
     )
-    api_token: ApiToken | None
-    user_errors: list[UserError]
+    api_token: ApiToken | None = strawberry.field(
+        description="The token's record (without its secret); null when refused.",
+    )
+    user_errors: list[UserError] = user_errors_field()
 
 
-@strawberry.type
+@strawberry.type(description="What `revokeApiToken` did.")
 class RevokeApiTokenPayload:
-    revoked_id: strawberry.ID | None
-    user_errors: list[UserError]
+    revoked_id: strawberry.ID | None = strawberry.field(
+        description="The revoked token's id; null when refused.",
+    )
+    user_errors: list[UserError] = user_errors_field()

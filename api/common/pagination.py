@@ -2,7 +2,9 @@
 
 import base64
 from collections.abc import Callable, Sequence
-from typing import TypeVar
+from typing import Annotated, TypeVar
+
+import strawberry
 
 from api.common.errors import PublicError
 from api.common.types import Connection, Edge, PageInfo
@@ -10,6 +12,17 @@ from domain.settings import get_settings
 
 N = TypeVar("N")
 DEFAULT_PAGE_SIZE = 20
+
+FirstArgument = Annotated[
+    int | None,
+    strawberry.argument(
+        description="How many items: 0 to 100 (the server's page-size limit), default 20."
+    ),
+]
+AfterArgument = Annotated[
+    str | None,
+    strawberry.argument(description="The `endCursor` of the previous page; null: from the start."),
+]
 
 
 def page_size(first: int | None) -> int:

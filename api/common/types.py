@@ -1,15 +1,29 @@
 """Types every feature shares: user errors, Relay pages and the scalars' enums."""
 
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import strawberry
 
+from api.common.enums import described_enum
 from domain.errors import ErrorCode as DomainErrorCode
 from domain.errors import UserError as DomainUserError
 
 T = TypeVar("T")
 
-ErrorCode = strawberry.enum(DomainErrorCode, name="ErrorCode")
+ErrorCode = described_enum(
+    DomainErrorCode,
+    name="ErrorCode",
+    description="Why a part of a mutation's input was refused; stable, for clients to branch on.",
+    values={
+        "INVALID": "The value breaks a rule (a length, a range, a date order); see the message.",
+        "REQUIRED": "A value that must be given is missing or empty.",
+        "NOT_FOUND": "The id is unknown, of another account or type, or out of your reach.",
+        "FORBIDDEN": "You may see the object but not change it this way.",
+        "IMMUTABLE": "The value can no longer change (pipelines, final milestones' targets).",
+        "DUPLICATE": "The same item appears twice, or already exists.",
+        "TOO_MANY": "The list is longer than its limit.",
+    },
+)
 
 
 GLOBAL_ID_DESCRIPTION = (
@@ -32,24 +46,40 @@ class Node:
 @strawberry.type(description="A problem with one part of a mutation's input.")
 class UserError:
     field: list[str] = strawberry.field(description="Path from the argument to the bad input.")
-    code: ErrorCode
-    message: str
+    code: ErrorCode = strawberry.field(description="Why it was refused, for a client to branch on.")
+    message: str = strawberry.field(description="A sentence for a person, in English.")
 
     @classmethod
     def from_domain(cls, error: DomainUserError) -> "UserError":
         return cls(field=list(error.field), code=error.code, message=error.message)
 
 
+def user_errors_field() -> Any:
+    """The ``userErrors`` field of every mutation payload."""
+    return strawberry.field(
+        description="The refused parts of the input, each at its path; empty when nothing was "
+        "refused."
+    )
+
+
 def user_errors(errors: list[DomainUserError]) -> list[UserError]:
     return [UserError.from_domain(e) for e in errors]
 
 
-@strawberry.type
+@strawberry.type(description="Where a page stands in its list (Relay).")
 class PageInfo:
-    has_next_page: bool
-    has_previous_page: bool
-    start_cursor: str | None
-    end_cursor: str | None
+    has_next_page: bool = strawberry.field(
+        description="Whether items follow this page; pass `endCursor` as `after` to read them.",
+    )
+    has_previous_page: bool = strawberry.field(
+        description="Whether this page was asked for with `after` (items came before it).",
+    )
+    start_cursor: str | None = strawberry.field(
+        description="The cursor of the page's first item; null for an empty page.",
+    )
+    end_cursor: str | None = strawberry.field(
+        description="The cursor of the page's last item; null for an empty page.",
+    )
 
 
 @strawberry.type(description="One item of a page and its position in the list.")

@@ -2,7 +2,7 @@
 
 import dataclasses
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Protocol, TypeVar
 
 import strawberry
 
@@ -50,16 +50,39 @@ async def upsert(
 @strawberry.type
 class DirectoryMutation:
     @strawberry.mutation(description="Create or update users by external id (admins only).")
-    async def upsert_users(self, info: Info, input: UpsertUsersInput) -> UpsertPayload:
+    async def upsert_users(
+        self,
+        info: Info,
+        input: Annotated[
+            UpsertUsersInput,
+            strawberry.argument(description="The users and whether to apply a partly valid batch."),
+        ],
+    ) -> UpsertPayload:
         return await upsert(info, directory.upsert_users, directory.UserItem, input)
 
     @strawberry.mutation(
         description="Create or update teams by external id; member lists replace the "
         "membership (admins only)."
     )
-    async def upsert_teams(self, info: Info, input: UpsertTeamsInput) -> UpsertPayload:
+    async def upsert_teams(
+        self,
+        info: Info,
+        input: Annotated[
+            UpsertTeamsInput,
+            strawberry.argument(description="The teams and whether to apply a partly valid batch."),
+        ],
+    ) -> UpsertPayload:
         return await upsert(info, directory.upsert_teams, directory.TeamItem, input)
 
     @strawberry.mutation(description="Create or update pipelines by external id (admins only).")
-    async def upsert_pipelines(self, info: Info, input: UpsertPipelinesInput) -> UpsertPayload:
+    async def upsert_pipelines(
+        self,
+        info: Info,
+        input: Annotated[
+            UpsertPipelinesInput,
+            strawberry.argument(
+                description="The pipelines and whether to apply a partly valid batch."
+            ),
+        ],
+    ) -> UpsertPayload:
         return await upsert(info, directory.upsert_pipelines, directory.PipelineItem, input)

@@ -4,7 +4,13 @@ from typing import Annotated
 
 import strawberry
 
-from api.common.pagination import decode_offset, offset_connection, page_size
+from api.common.pagination import (
+    AfterArgument,
+    FirstArgument,
+    decode_offset,
+    offset_connection,
+    page_size,
+)
 from api.common.types import Connection
 from api.context import Info
 from api.directory.filters import TeamFilter, UserFilter, clean_search
@@ -22,8 +28,8 @@ class DirectoryQuery:
     async def users(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
+        first: FirstArgument = None,
+        after: AfterArgument = None,
         filter: Annotated[
             UserFilter | None,
             strawberry.argument(description="Only the users that match; null: every user."),
@@ -47,8 +53,8 @@ class DirectoryQuery:
     async def teams(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
+        first: FirstArgument = None,
+        after: AfterArgument = None,
         filter: Annotated[
             TeamFilter | None,
             strawberry.argument(description="Only the teams that match; null: every team."),

@@ -4,7 +4,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from api.common.types import GLOBAL_ID_DESCRIPTION, Node, UserError
+from api.common.enums import described_enum
+from api.common.pagination import AfterArgument, FirstArgument
+from api.common.types import GLOBAL_ID_DESCRIPTION, Node, UserError, user_errors_field
 from api.context import Info
 from api.directory import loaders
 from api.ids import to_global_id
@@ -15,12 +17,38 @@ if TYPE_CHECKING:
     from api.account.types import Account
     from api.notifications.types import NotificationConnection
 
-Seat = strawberry.enum(enums.Seat, name="Seat")
-GoalPermission = strawberry.enum(enums.GoalPermission, name="GoalPermission")
-ObjectType = strawberry.enum(enums.ObjectType, name="ObjectType")
+Seat = described_enum(
+    enums.Seat,
+    name="Seat",
+    description="A user's licence.",
+    values={
+        "PAID": "May view goals and be a user contributor.",
+        "FREE": "May create goals for contributors in reach, but not view goals or contribute.",
+    },
+)
+GoalPermission = described_enum(
+    enums.GoalPermission,
+    name="GoalPermission",
+    description="A user's reach: the contributors whose goals they may create, view and edit. "
+    "Admins reach everyone whatever their permission.",
+    values={
+        "OWN": "Themselves.",
+        "TEAM": "Their teams and the members of those teams.",
+        "ALL": "Every user and team of the account.",
+    },
+)
+ObjectType = described_enum(
+    enums.ObjectType,
+    name="ObjectType",
+    description="The kind of CRM record a pipeline holds.",
+    values={"TICKET": "Support tickets.", "DEAL": "Sales deals."},
+)
 
 
-@strawberry.type
+@strawberry.type(
+    description="A CRM pipeline of tickets or deals, synced by admins; goals count the records "
+    "in theirs."
+)
 class Pipeline(Node):
     row: strawberry.Private[m.Pipeline]
 
@@ -28,20 +56,20 @@ class Pipeline(Node):
     def id(self) -> strawberry.ID:
         return to_global_id("Pipeline", self.row.id)
 
-    @strawberry.field
+    @strawberry.field(description="The CRM's id of the pipeline, unique within the account.")
     def external_id(self) -> str:
         return self.row.external_id
 
-    @strawberry.field
+    @strawberry.field(description="The pipeline's name in the CRM.")
     def name(self) -> str:
         return self.row.name
 
-    @strawberry.field
+    @strawberry.field(description="Whether it holds tickets or deals; fixed once created.")
     def object_type(self) -> ObjectType:
         return self.row.object_type
 
 
-@strawberry.type
+@strawberry.type(description="A group of users, synced by admins; it may be a goal contributor.")
 class Team(Node):
     row: strawberry.Private[m.Team]
 
@@ -49,22 +77,29 @@ class Team(Node):
     def id(self) -> strawberry.ID:
         return to_global_id("Team", self.row.id)
 
-    @strawberry.field
+    @strawberry.field(
+        description=(
+            "The CRM's id of the team, unique within the account; null when not synced from it."
+        )
+    )
     def external_id(self) -> str | None:
         return self.row.external_id
 
-    @strawberry.field
+    @strawberry.field(description="The team's name.")
     def name(self) -> str:
         return self.row.name
 
-    @strawberry.field
+    @strawberry.field(description="The team's users, by id.")
     async def members(self, info: Info) -> list["User"]:
         ids = await info.context.loader(loaders.load_member_ids_of_teams).load(self.row.id)
         users = await info.context.loader(loaders.load_users).load_many(ids)
         return [User(row=u) for u in users if u is not None]
 
 
-@strawberry.type
+@strawberry.type(
+    description="A person of the account, synced by admins; every user of the account may list "
+    "them."
+)
 class User(Node):
     row: strawberry.Private[m.User]
 
@@ -72,41 +107,56 @@ class User(Node):
     def id(self) -> strawberry.ID:
         return to_global_id("User", self.row.id)
 
-    @strawberry.field
+    @strawberry.field(
+        description=(
+            "The CRM's id of the user, unique within the account; null when not synced from it."
+        )
+    )
     def external_id(self) -> str | None:
         return self.row.external_id
 
-    @strawberry.field
+    @strawberry.field(description="Unique within the account.")
     def email(self) -> str:
         return self.row.email
 
-    @strawberry.field
+    @strawberry.field(description="The user's full name.")
     def name(self) -> str:
         return self.row.name
 
-    @strawberry.field
+    @strawberry.field(description="PAID may view goals and contribute; FREE may only create goals.")
     def seat(self) -> Seat:
         return self.row.seat
 
-    @strawberry.field
+    @strawberry.field(
+        description="Whose goals the user may manage: their own, their teams' or all."
+    )
     def goal_permission(self) -> GoalPermission:
         return self.row.goal_permission
 
-    @strawberry.field
+    @strawberry.field(
+        description=(
+            "Admins manage the account, its directory, records and tokens, and reach everyone."
+        )
+    )
     def is_admin(self) -> bool:
         return self.row.is_admin
 
-    @strawberry.field
+    @strawberry.field(
+        description=(
+            "False for a deactivated user: their tokens stop working and they cannot be added as a "
+            "contributor."
+        )
+    )
     def active(self) -> bool:
         return self.row.active
 
-    @strawberry.field
+    @strawberry.field(description="The teams the user is a member of, by id.")
     async def teams(self, info: Info) -> list[Team]:
         ids = await info.context.loader(loaders.load_team_ids_of_users).load(self.row.id)
         teams = await info.context.loader(loaders.load_teams).load_many(ids)
         return [Team(row=t) for t in teams if t is not None]
 
-    @strawberry.field
+    @strawberry.field(description="The account (tenant) the user belongs to.")
     async def account(
         self, info: Info
     ) -> Annotated["Account", strawberry.lazy("api.account.types")]:
@@ -121,9 +171,11 @@ class User(Node):
     async def notifications(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        unread_only: bool | None = False,
+        first: FirstArgument = None,
+        after: AfterArgument = None,
+        unread_only: Annotated[
+            bool | None, strawberry.argument(description="Only the unread ones; default false.")
+        ] = False,
     ) -> Annotated["NotificationConnection", strawberry.lazy("api.notifications.types")] | None:
         from api.notifications.queries import notifications_of
 
@@ -135,4 +187,4 @@ class UpsertPayload:
     upserted_count: int = strawberry.field(
         description="Items created or updated; 0 when anything was refused without allowPartial."
     )
-    user_errors: list[UserError]
+    user_errors: list[UserError] = user_errors_field()

@@ -43,16 +43,22 @@ GoalOrderField = described_enum(
 )
 
 
-@strawberry.enum
+@strawberry.enum(description="Which way a list is ordered.")
 class OrderDirection(Enum):
-    ASC = "ASC"
-    DESC = "DESC"
+    ASC = strawberry.enum_value("ASC", description="Smallest, earliest or A first.")
+    DESC = strawberry.enum_value("DESC", description="Largest, latest or Z first.")
 
 
 @strawberry.input(description="Inclusive percent bounds; a null percent never matches.")
 class ProgressRangeInput:
-    min: float | None = None
-    max: float | None = None
+    min: float | None = strawberry.field(
+        default=None,
+        description="The lowest percent that matches; null: no lower bound.",
+    )
+    max: float | None = strawberry.field(
+        default=None,
+        description="The highest percent that matches; null: no upper bound.",
+    )
 
 
 @strawberry.input(description="Every given field must hold; a null or empty list is no constraint.")
@@ -68,8 +74,14 @@ class GoalFilter:
     team_ids: list[strawberry.ID] | None = strawberry.field(
         default=None, description="That team as contributor, or a user contributor in it."
     )
-    pipeline_ids: list[strawberry.ID] | None = None
-    milestone_periods: list[MilestonePeriod] | None = None
+    pipeline_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None,
+        description="Goals sharing a pipeline with these (at most 500 ids).",
+    )
+    milestone_periods: list[MilestonePeriod] | None = strawberry.field(
+        default=None,
+        description="Goals cut into milestones of these periods.",
+    )
     statuses: list[GoalStatus] | None = strawberry.field(
         default=None,
         description="The contributor goal's own status; with dateRange, its status over that "
@@ -80,8 +92,14 @@ class GoalFilter:
         description="The contributor goal's own percent; with dateRange, its percent over that "
         "range.",
     )
-    categories: list[GoalCategory] | None = None
-    types: list[GoalType] | None = None
+    categories: list[GoalCategory] | None = strawberry.field(
+        default=None,
+        description="Goals of these categories.",
+    )
+    types: list[GoalType] | None = strawberry.field(
+        default=None,
+        description="Goals of these types.",
+    )
     search: str | None = strawberry.field(
         default=None, description="Case-insensitive part of the goal's name."
     )
@@ -93,10 +111,13 @@ class GoalFilter:
     )
 
 
-@strawberry.input
+@strawberry.input(description="How goals are listed; default: newest first.")
 class GoalOrder:
-    field: GoalOrderField
-    direction: OrderDirection = OrderDirection.ASC
+    field: GoalOrderField = strawberry.field(description="What goals are ordered by.")
+    direction: OrderDirection = strawberry.field(
+        default=OrderDirection.ASC,
+        description="ASC by default.",
+    )
 
 
 def filter_range(goal_filter: GoalFilter | None) -> DateRange | None:

@@ -51,8 +51,14 @@ def decode_deletions(global_ids: list[strawberry.ID]) -> list[DeletionRef]:
 
 @strawberry.input(description="A user or a team (exactly one) with their targets.")
 class ContributorInput:
-    user_id: strawberry.ID | None = None
-    team_id: strawberry.ID | None = None
+    user_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="A user of the account: active, PAID and within your reach.",
+    )
+    team_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="A team of the account with at least one member, within your reach.",
+    )
     targets: list[Decimal] | None = strawberry.field(
         default=None, description="One per milestone, in order; omitted means all 0."
     )
@@ -74,18 +80,47 @@ class ContributorInput:
         )
 
 
-@strawberry.input
+@strawberry.input(description="A new goal: its definition and its contributors with their targets.")
 class CreateGoalInput:
-    name: str
-    category: GoalCategory
-    type: GoalType
-    start_date: datetime.date
-    end_date: datetime.date
-    milestone_period: MilestonePeriod
-    contributors: list[ContributorInput]
-    align_to_fiscal_year: bool | None = False
-    pipeline_ids: list[strawberry.ID] | None = None
-    notify: list[NotificationKind] | None = None
+    name: str = strawberry.field(description="1 to 200 characters after trimming.")
+    category: GoalCategory = strawberry.field(
+        description="SALES or SERVICE; the type must belong to it.",
+    )
+    type: GoalType = strawberry.field(
+        description="What the goal counts; decides the unit and the pipelines it needs.",
+    )
+    start_date: datetime.date = strawberry.field(
+        description="The first day (inclusive), in the account's timezone; 1900 or later.",
+    )
+    end_date: datetime.date = strawberry.field(
+        description=(
+            "The last day (inclusive): not before startDate, at most 5 years after it, 9998 or "
+            "earlier."
+        ),
+    )
+    milestone_period: MilestonePeriod = strawberry.field(
+        description="How the duration is cut into milestones (see milestonePreview).",
+    )
+    contributors: list[ContributorInput] = strawberry.field(
+        description="1 to 500 users and teams, each at most once.",
+    )
+    align_to_fiscal_year: bool | None = strawberry.field(
+        default=False,
+        description=(
+            "Start quarters and years at the account's fiscal year start month; default false."
+        ),
+    )
+    pipeline_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None,
+        description=(
+            "One or more pipelines of the type's object (tickets for SERVICE types, deals for "
+            "REVENUE and DEALS_CREATED); none for calls and meetings. Cannot change later."
+        ),
+    )
+    notify: list[NotificationKind] | None = strawberry.field(
+        default=None,
+        description="The notification kinds the contributors receive; default none.",
+    )
 
     def to_draft(self) -> GoalDraft:
         return GoalDraft(
@@ -104,8 +139,12 @@ class CreateGoalInput:
 
 @strawberry.input(description="One amount for the chosen milestones of the chosen contributors.")
 class ApplyGoalTargetsInput:
-    goal_id: strawberry.ID
-    amount: Decimal
+    goal_id: strawberry.ID = strawberry.field(
+        description="The goal, which you must be allowed to edit.",
+    )
+    amount: Decimal = strawberry.field(
+        description="The target each chosen milestone gets, in the goal's unit: >= 0.",
+    )
     contributor_ids: list[strawberry.ID] | None = strawberry.field(
         default=None, description="Contributor-goal ids; null means all, an empty list is invalid."
     )
@@ -122,11 +161,13 @@ class ApplyGoalTargetsInput:
         )
 
 
-@strawberry.input
+@strawberry.input(description="A new target for one milestone of one contributor goal.")
 class TargetEditInput:
     contributor_id: strawberry.ID = strawberry.field(description="A contributor-goal id.")
-    milestone_index: int
-    amount: Decimal
+    milestone_index: int = strawberry.field(
+        description="The milestone's index, from 0; a final milestone's target cannot change.",
+    )
+    amount: Decimal = strawberry.field(description="The new target, in the goal's unit: >= 0.")
 
     def to_edit(self) -> TargetEdit:
         return TargetEdit(
@@ -138,14 +179,26 @@ class TargetEditInput:
 
 @strawberry.input(description="Changes to a goal; omitted parts stay as they are.")
 class UpdateGoalInput:
-    id: strawberry.ID
-    name: str | None = None
-    notify: list[NotificationKind] | None = None
+    id: strawberry.ID = strawberry.field(description="The goal, which you must be allowed to edit.")
+    name: str | None = strawberry.field(
+        default=None,
+        description="A new name, 1 to 200 characters after trimming.",
+    )
+    notify: list[NotificationKind] | None = strawberry.field(
+        default=None,
+        description="The notification kinds the contributors receive from now on.",
+    )
     pipeline_ids: list[strawberry.ID] | None = strawberry.field(
         default=None, description="Pipelines cannot change; the current set is accepted."
     )
-    targets: list[TargetEditInput] | None = None
-    add_contributors: list[ContributorInput] | None = None
+    targets: list[TargetEditInput] | None = strawberry.field(
+        default=None,
+        description="Target edits, at most 5,000 a call.",
+    )
+    add_contributors: list[ContributorInput] | None = strawberry.field(
+        default=None,
+        description="New users and teams within your reach, with their targets.",
+    )
     remove_contributor_ids: list[strawberry.ID] | None = strawberry.field(
         default=None, description="Contributor-goal ids."
     )

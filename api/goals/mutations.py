@@ -2,11 +2,11 @@
 problems of its input; the rules live in ``domain.goals``."""
 
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Annotated, TypeVar
 
 import strawberry
 
-from api.common.types import UserError, user_errors
+from api.common.types import UserError, user_errors, user_errors_field
 from api.context import Info
 from api.goals.inputs import (
     ApplyGoalTargetsInput,
@@ -31,15 +31,15 @@ class GoalPayload:
         "change, or when the caller may not view goals (a FREE seat creates goals it cannot "
         "see: with no `userErrors`, the goal was created all the same)."
     )
-    user_errors: list[UserError]
+    user_errors: list[UserError] = user_errors_field()
 
 
-@strawberry.type
+@strawberry.type(description="What `createGoal` did.")
 class CreateGoalPayload(GoalPayload):
     pass
 
 
-@strawberry.type
+@strawberry.type(description="What `applyGoalTargets` did.")
 class ApplyGoalTargetsPayload(GoalPayload):
     changed_milestone_count: int = strawberry.field(
         description="How many milestones got the amount: without milestoneIndexes, final "
@@ -47,20 +47,20 @@ class ApplyGoalTargetsPayload(GoalPayload):
     )
 
 
-@strawberry.type
+@strawberry.type(description="What `updateGoal` did.")
 class UpdateGoalPayload(GoalPayload):
     pass
 
 
-@strawberry.type
+@strawberry.type(description="What `deleteGoals` did; nothing is deleted when any id is refused.")
 class DeleteGoalsPayload:
     deleted_ids: list[strawberry.ID] = strawberry.field(
         description="The ids deleted, then any goal deleted with its last contributor goal."
     )
-    user_errors: list[UserError]
+    user_errors: list[UserError] = user_errors_field()
 
 
-@strawberry.type
+@strawberry.type(description="What `refreshGoalProgress` did.")
 class RefreshGoalProgressPayload(GoalPayload):
     pass
 
@@ -88,7 +88,13 @@ async def change_goal(
 @strawberry.type
 class GoalMutation:
     @strawberry.mutation(description="Create a goal for contributors within your reach.")
-    async def create_goal(self, info: Info, input: CreateGoalInput) -> CreateGoalPayload:
+    async def create_goal(
+        self,
+        info: Info,
+        input: Annotated[
+            CreateGoalInput, strawberry.argument(description="The goal and its contributors.")
+        ],
+    ) -> CreateGoalPayload:
         return await change_goal(info, CreateGoalPayload, service.create_goal, input.to_draft())
 
     @strawberry.mutation(
@@ -96,7 +102,12 @@ class GoalMutation:
         "cannot change (IMMUTABLE when named in milestoneIndexes; skipped otherwise)."
     )
     async def apply_goal_targets(
-        self, info: Info, input: ApplyGoalTargetsInput
+        self,
+        info: Info,
+        input: Annotated[
+            ApplyGoalTargetsInput,
+            strawberry.argument(description="The goal, the amount and where it goes."),
+        ],
     ) -> ApplyGoalTargetsPayload:
         try:
             applied = await service.apply_goal_targets(
@@ -117,11 +128,24 @@ class GoalMutation:
         description="Rename, change notifications, edit targets, add or remove contributors. "
         "A final milestone's target cannot change (IMMUTABLE)."
     )
-    async def update_goal(self, info: Info, input: UpdateGoalInput) -> UpdateGoalPayload:
+    async def update_goal(
+        self,
+        info: Info,
+        input: Annotated[
+            UpdateGoalInput, strawberry.argument(description="The goal and what to change.")
+        ],
+    ) -> UpdateGoalPayload:
         return await change_goal(info, UpdateGoalPayload, service.update_goal, input.to_edit())
 
     @strawberry.mutation(description="Delete goals and single contributor goals, mixed.")
-    async def delete_goals(self, info: Info, ids: list[strawberry.ID]) -> DeleteGoalsPayload:
+    async def delete_goals(
+        self,
+        info: Info,
+        ids: Annotated[
+            list[strawberry.ID],
+            strawberry.argument(description="Goal and contributor-goal ids, at most 500."),
+        ],
+    ) -> DeleteGoalsPayload:
         try:
             deleted = await service.delete_goals(
                 info.context.viewer, await info.context.reach(), decode_deletions(ids)
@@ -135,7 +159,9 @@ class GoalMutation:
 
     @strawberry.mutation(description="Recompute one goal's progress now and return it.")
     async def refresh_goal_progress(
-        self, info: Info, id: strawberry.ID
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The goal's global id.")],
     ) -> RefreshGoalProgressPayload:
         return await change_goal(
             info, RefreshGoalProgressPayload, service.refresh_goal_progress, decode_id(id, "Goal")

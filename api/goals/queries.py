@@ -1,11 +1,12 @@
 """Reading goals: the filtered, ordered list, one goal, and the milestone preview."""
 
 import datetime
+from typing import Annotated
 
 import strawberry
 
 from api.common.errors import PublicError
-from api.common.pagination import page_size
+from api.common.pagination import AfterArgument, FirstArgument, page_size
 from api.common.types import Connection, Edge, PageInfo
 from api.context import Info
 from api.goals import loaders
@@ -41,10 +42,15 @@ class GoalQuery:
     async def goals(
         self,
         info: Info,
-        filter: GoalFilter | None = None,
-        first: int | None = None,
-        after: str | None = None,
-        order_by: GoalOrder | None = None,
+        filter: Annotated[
+            GoalFilter | None,
+            strawberry.argument(description="Which goals; null: every visible goal."),
+        ] = None,
+        first: FirstArgument = None,
+        after: AfterArgument = None,
+        order_by: Annotated[
+            GoalOrder | None, strawberry.argument(description="The order; null: newest first.")
+        ] = None,
     ) -> Connection[Goal]:
         limit = page_size(first)
         account_id = info.context.account_id
@@ -83,7 +89,11 @@ class GoalQuery:
         )
 
     @strawberry.field(description="A visible goal; null for an unknown or invisible id.")
-    async def goal(self, info: Info, id: strawberry.ID) -> Goal | None:
+    async def goal(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The goal's global id.")],
+    ) -> Goal | None:
         pk = from_global_id(id, "Goal")
         if pk is None:
             return None
@@ -100,10 +110,26 @@ class GoalQuery:
     def milestone_preview(
         self,
         info: Info,
-        start_date: datetime.date,
-        end_date: datetime.date,
-        milestone_period: MilestonePeriod,
-        align_to_fiscal_year: bool | None = False,
+        start_date: Annotated[
+            datetime.date, strawberry.argument(description="The goal's first day, 1900 or later.")
+        ],
+        end_date: Annotated[
+            datetime.date,
+            strawberry.argument(
+                description="The goal's last day: not before startDate, at most 5 years after it."
+            ),
+        ],
+        milestone_period: Annotated[
+            MilestonePeriod, strawberry.argument(description="How the duration is cut.")
+        ],
+        align_to_fiscal_year: Annotated[
+            bool | None,
+            strawberry.argument(
+                description=(
+                    "Start quarters and years at the fiscal year start month; default false."
+                )
+            ),
+        ] = False,
     ) -> list[MilestoneWindow]:
         if end_date < start_date:
             raise PublicError("`endDate` must not be before `startDate`.")

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import strawberry
 
+from api.common.enums import described_enum
 from api.common.errors import PublicError
 from api.common.numbers import percent_number, plain_decimal
 from api.common.pagination import page_size
@@ -35,14 +36,89 @@ from domain.status import percent_of_target, status_of
 if TYPE_CHECKING:
     from api.goals.filters import GoalFilter
 
-GoalCategory = strawberry.enum(enums.GoalCategory, name="GoalCategory")
-GoalType = strawberry.enum(enums.GoalType, name="GoalType")
-Unit = strawberry.enum(enums.Unit, name="Unit")
-MilestonePeriod = strawberry.enum(enums.MilestonePeriod, name="MilestonePeriod")
-GoalStatus = strawberry.enum(enums.GoalStatus, name="GoalStatus")
-NotificationKind = strawberry.enum(enums.NotificationKind, name="NotificationKind")
+GoalCategory = described_enum(
+    enums.GoalCategory,
+    name="GoalCategory",
+    description="Whether a goal counts sales or service work; it decides the types it may have.",
+    values={
+        "SALES": "REVENUE, DEALS_CREATED, CALLS_LOGGED or MEETINGS_BOOKED.",
+        "SERVICE": "CLOSED_TICKETS, AVG_TICKET_RESPONSE_TIME or AVG_TICKET_RESOLUTION_TIME.",
+    },
+)
+GoalType = described_enum(
+    enums.GoalType,
+    name="GoalType",
+    description="What a goal counts, from the records in its pipelines within each milestone's "
+    "dates (in the account's timezone) owned by the contributor (a team: by its members).",
+    values={
+        "REVENUE": "Sum of the amounts of deals won (`closedWonAt`), in the account's "
+        "currency. SALES; deal pipelines.",
+        "DEALS_CREATED": "Deals created (`createdAt`). SALES; deal pipelines.",
+        "CALLS_LOGGED": "Calls that took place (`occurredAt`). SALES; no pipelines.",
+        "MEETINGS_BOOKED": "Meetings that took place (`occurredAt`). SALES; no pipelines.",
+        "CLOSED_TICKETS": "Tickets closed (`closedAt`). SERVICE; ticket pipelines.",
+        "AVG_TICKET_RESPONSE_TIME": "Mean seconds from `createdAt` to `firstRespondedAt` of "
+        "the tickets created with a response; lower is better. SERVICE; ticket pipelines.",
+        "AVG_TICKET_RESOLUTION_TIME": "Mean seconds from `createdAt` to `closedAt` of the "
+        "tickets closed; lower is better. SERVICE; ticket pipelines.",
+    },
+)
+Unit = described_enum(
+    enums.Unit,
+    name="Unit",
+    description="The unit of a goal's values and targets, given by its type.",
+    values={
+        "CURRENCY": "An amount in the account's currency (REVENUE).",
+        "SECONDS": "A duration in seconds (the two ticket averages).",
+        "COUNT": "A number of records (the other types).",
+    },
+)
+MilestonePeriod = described_enum(
+    enums.MilestonePeriod,
+    name="MilestonePeriod",
+    description="How a goal's duration is cut into milestones; the first and last are clipped "
+    "to the goal's dates.",
+    values={
+        "WEEKLY": "ISO weeks, Monday to Sunday.",
+        "MONTHLY": "Calendar months.",
+        "QUARTERLY": "Quarters of the calendar year, or of the fiscal year when aligned to it.",
+        "YEARLY": "Calendar years, or fiscal years when aligned to them.",
+    },
+)
+GoalStatus = described_enum(
+    enums.GoalStatus,
+    name="GoalStatus",
+    description="Where a goal, contributor goal or milestone stands on today's date in the "
+    "account's timezone. Where the percent is null because of a zero, a value equal to the "
+    "target is ACHIEVED and any other EXCEEDED.",
+    values={
+        "PENDING": "It has not started yet.",
+        "IN_PROGRESS": "Today is within its dates.",
+        "ACHIEVED": "It has ended at exactly 100 percent.",
+        "EXCEEDED": "It has ended above 100 percent.",
+        "MISSED": "It has ended below 100 percent, or with no value.",
+    },
+)
+NotificationKind = described_enum(
+    enums.NotificationKind,
+    name="NotificationKind",
+    description="What a notification is about; a goal's `notify` lists the kinds its "
+    "contributors (a team's: each member) receive.",
+    values={
+        "GOAL_ASSIGNED": "The recipient became a contributor of the goal.",
+        "TARGETS_CHANGED": "The recipient's targets were edited.",
+        "MILESTONE_ACHIEVED": "A milestone became final, ACHIEVED or EXCEEDED.",
+        "MILESTONE_MISSED": "A milestone became final, MISSED.",
+        "GOAL_COMPLETED": "The whole contributor goal became final, with its status.",
+    },
+)
 
-Contributor = Annotated[User | Team, strawberry.union("Contributor")]
+Contributor = Annotated[
+    User | Team,
+    strawberry.union(
+        "Contributor", description="Whom a contributor goal belongs to: a user or a team."
+    ),
+]
 
 DEFAULT_HISTORY_DAYS = 90
 MAX_HISTORY_DAYS = 366
@@ -88,11 +164,15 @@ class Progress:
     value: Decimal | None = strawberry.field(
         description="Null until the first refresh, or for an average with nothing to average."
     )
-    target: Decimal
+    target: Decimal = strawberry.field(
+        description="The target in the goal's unit; 0 when none was set.",
+    )
     percent: float | None = strawberry.field(
         description="Percent of target, rounded half-up to two decimals; null on a zero divisor."
     )
-    refreshed_at: datetime.datetime | None
+    refreshed_at: datetime.datetime | None = strawberry.field(
+        description="When the refresh last computed these figures; null until the first refresh.",
+    )
 
     @classmethod
     def of(cls, row: m.Goal | m.ContributorGoal) -> "Progress":
@@ -135,18 +215,32 @@ async def over_range(info: Info, goal: m.Goal, date_range: DateRange) -> GoalOve
     )
 
 
-@strawberry.type
+@strawberry.type(description="A contributor goal's progress as of one day's last refresh.")
 class ProgressPoint:
-    date: datetime.date
-    value: Decimal | None
-    percent: float | None
+    date: datetime.date = strawberry.field(
+        description="The local date of the snapshot, in the account's timezone.",
+    )
+    value: Decimal | None = strawberry.field(
+        description=(
+            "The value as of that day's last refresh; null for an average with nothing to average."
+        ),
+    )
+    percent: float | None = strawberry.field(
+        description=(
+            "Percent of target that day, rounded half-up to two decimals; null on a zero divisor."
+        ),
+    )
 
 
 @strawberry.type(description="One period of a goal's duration, as milestonePreview returns it.")
 class MilestoneWindow:
-    index: int
-    start_date: datetime.date
-    end_date: datetime.date
+    index: int = strawberry.field(description="The milestone's position, from 0.")
+    start_date: datetime.date = strawberry.field(
+        description="Its first day (inclusive), in the account's timezone.",
+    )
+    end_date: datetime.date = strawberry.field(
+        description="Its last day (inclusive), in the account's timezone.",
+    )
 
 
 async def _pipelines(info: Info, ids: list[int]) -> list[Pipeline]:
@@ -154,7 +248,10 @@ async def _pipelines(info: Info, ids: list[int]) -> list[Pipeline]:
     return [Pipeline(row=p) for p in rows if p is not None]
 
 
-@strawberry.type
+@strawberry.type(
+    description="One period of a contributor goal, with its own target and value; numbered "
+    "from 0, its dates fixed at creation."
+)
 class Milestone(Node):
     row: strawberry.Private[m.Milestone]
     goal_row: strawberry.Private[m.Goal]
@@ -163,23 +260,34 @@ class Milestone(Node):
     def id(self) -> strawberry.ID:
         return to_global_id("Milestone", self.row.id)
 
-    @strawberry.field
+    @strawberry.field(description="Its position in the contributor goal, from 0.")
     def index(self) -> int:
         return self.row.index
 
-    @strawberry.field
+    @strawberry.field(
+        description="Its first day (inclusive), in the account's timezone; fixed at creation."
+    )
     def start_date(self) -> datetime.date:
         return self.row.start_date
 
-    @strawberry.field
+    @strawberry.field(
+        description="Its last day (inclusive), in the account's timezone; fixed at creation."
+    )
     def end_date(self) -> datetime.date:
         return self.row.end_date
 
-    @strawberry.field
+    @strawberry.field(
+        description="The contributor's target for this milestone, in the goal's unit."
+    )
     def target(self) -> Decimal:
         return plain_decimal(self.row.target) or Decimal(0)
 
-    @strawberry.field
+    @strawberry.field(
+        description=(
+            "What the contributor reached in it, in the goal's unit; null until the first "
+            "refresh, or for an average with nothing to average."
+        )
+    )
     def value(self) -> Decimal | None:
         return plain_decimal(self.row.value)
 
@@ -188,11 +296,18 @@ class Milestone(Node):
             self.row.value, self.row.target, enums.higher_is_better(self.goal_row.type)
         )
 
-    @strawberry.field
+    @strawberry.field(
+        description=(
+            "Percent of target, rounded half-up to two decimals (target / value for "
+            "lower-is-better types); null on a zero divisor."
+        )
+    )
     def percent(self) -> float | None:
         return percent_number(self._percent())
 
-    @strawberry.field
+    @strawberry.field(
+        description="Where the milestone stands on today's date in the account's timezone."
+    )
     def status(self, info: Info) -> GoalStatus:
         return status_today(info, self.row, self.row, self._percent())
 
@@ -200,7 +315,11 @@ class Milestone(Node):
     def final(self) -> bool:
         return self.row.final
 
-    @strawberry.field
+    @strawberry.field(
+        description=(
+            "The pipelines whose records count towards it: a subset of the goal's, set at creation."
+        )
+    )
     async def pipelines(self, info: Info) -> list[Pipeline]:
         ids = await info.context.loader(loaders.load_pipeline_ids_of_milestones).load(self.row.id)
         return await _pipelines(info, ids)
@@ -233,7 +352,7 @@ class ContributorGoal(Node):
             raise PublicError("The goal of this contributor no longer exists.")
         return goal
 
-    @strawberry.field
+    @strawberry.field(description="The user or team this share belongs to.")
     async def contributor(self, info: Info) -> Contributor:
         if self.row.user_id is not None:
             user = await info.context.loader(directory_loaders.load_users).load(self.row.user_id)
@@ -300,8 +419,13 @@ class ContributorGoal(Node):
     async def history(
         self,
         info: Info,
-        from_: Annotated[datetime.date | None, strawberry.argument(name="from")] = None,
-        to: datetime.date | None = None,
+        from_: Annotated[
+            datetime.date | None,
+            strawberry.argument(name="from", description="The first day, inclusive."),
+        ] = None,
+        to: Annotated[
+            datetime.date | None, strawberry.argument(description="The last day, inclusive.")
+        ] = None,
     ) -> list[ProgressPoint]:
         last = to or (
             days_after(from_, DEFAULT_HISTORY_DAYS - 1) if from_ is not None else local_today(info)
@@ -321,7 +445,7 @@ class ContributorGoal(Node):
             for row in rows
         ]
 
-    @strawberry.field
+    @strawberry.field(description="The goal this contributor goal is part of.")
     async def goal(self, info: Info) -> "Goal":
         return Goal(row=await self._goal_row(info))
 
@@ -334,39 +458,50 @@ class Goal(Node):
     def id(self) -> strawberry.ID:
         return to_global_id("Goal", self.row.id)
 
-    @strawberry.field
+    @strawberry.field(description="1 to 200 characters.")
     def name(self) -> str:
         return self.row.name
 
-    @strawberry.field
+    @strawberry.field(description="SALES or SERVICE; the type belongs to it.")
     def category(self) -> GoalCategory:
         return self.row.category
 
-    @strawberry.field
+    @strawberry.field(description="What the goal counts; fixed at creation.")
     def type(self) -> GoalType:
         return self.row.type
 
-    @strawberry.field
+    @strawberry.field(description="The unit of values and targets, given by the type.")
     def unit(self) -> Unit:
         return enums.unit_of(self.row.type)
 
-    @strawberry.field
+    @strawberry.field(
+        description="False for the two ticket averages, where a lower value beats the target."
+    )
     def higher_is_better(self) -> bool:
         return enums.higher_is_better(self.row.type)
 
-    @strawberry.field
+    @strawberry.field(description="How the duration is cut into milestones.")
     def milestone_period(self) -> MilestonePeriod:
         return self.row.milestone_period
 
-    @strawberry.field
+    @strawberry.field(description="The first day (inclusive), in the account's timezone.")
     def start_date(self) -> datetime.date:
         return self.row.start_date
 
-    @strawberry.field
+    @strawberry.field(
+        description=(
+            "The last day (inclusive), in the account's timezone; at most 5 years after the start."
+        )
+    )
     def end_date(self) -> datetime.date:
         return self.row.end_date
 
-    @strawberry.field
+    @strawberry.field(
+        description=(
+            "Whether quarters and years start at the account's fiscal year start month instead of "
+            "January."
+        )
+    )
     def align_to_fiscal_year(self) -> bool:
         return self.row.align_to_fiscal_year
 
@@ -377,26 +512,30 @@ class Goal(Node):
         ids = await info.context.loader(loaders.load_pipeline_ids_of_goals).load(self.row.id)
         return len(ids) <= 1
 
-    @strawberry.field
+    @strawberry.field(description="The notification kinds the contributors receive.")
     def notify(self) -> list[NotificationKind]:
         return [enums.NotificationKind(kind) for kind in self.row.notify or []]
 
-    @strawberry.field
+    @strawberry.field(description="When the goal was created.")
     def created_at(self) -> datetime.datetime:
         return self.row.created_at
 
-    @strawberry.field
+    @strawberry.field(description="When the goal was last changed.")
     def updated_at(self) -> datetime.datetime:
         return self.row.updated_at
 
-    @strawberry.field
+    @strawberry.field(description="Who created the goal; null when that user no longer exists.")
     async def created_by(self, info: Info) -> User | None:
         if self.row.created_by_id is None:
             return None
         user = await info.context.loader(directory_loaders.load_users).load(self.row.created_by_id)
         return None if user is None else User(row=user)
 
-    @strawberry.field
+    @strawberry.field(
+        description=(
+            "The pipelines whose records count (none for calls and meetings); fixed at creation."
+        )
+    )
     async def pipelines(self, info: Info) -> list[Pipeline]:
         ids = await info.context.loader(loaders.load_pipeline_ids_of_goals).load(self.row.id)
         return await _pipelines(info, ids)
@@ -451,7 +590,12 @@ class Goal(Node):
     async def contributors(
         self,
         info: Info,
-        filter: Annotated["GoalFilter", strawberry.lazy("api.goals.filters")] | None = None,
+        filter: Annotated[
+            Annotated["GoalFilter", strawberry.lazy("api.goals.filters")] | None,
+            strawberry.argument(
+                description="The same filter as `goals(filter)`; null: every contributor goal."
+            ),
+        ] = None,
     ) -> list[ContributorGoal]:
         from api.goals.filters import contributor_criteria
 

@@ -1,20 +1,24 @@
 """Marking the viewer's notifications read."""
 
+from typing import Annotated
+
 import strawberry
 from tortoise.timezone import now as utc_now
 
-from api.common.types import UserError, user_errors
+from api.common.types import UserError, user_errors, user_errors_field
 from api.context import Info
 from api.ids import from_global_ids
 from domain.notifications import mark_read
 
 
-@strawberry.type
+@strawberry.type(
+    description="What `markNotificationsRead` did; nothing changes when any id is refused."
+)
 class MarkNotificationsReadPayload:
     updated_count: int = strawberry.field(
         description="How many of the notifications were unread until now."
     )
-    user_errors: list[UserError]
+    user_errors: list[UserError] = user_errors_field()
 
 
 @strawberry.type
@@ -24,7 +28,11 @@ class NotificationMutation:
         "NOT_FOUND and then nothing changes."
     )
     async def mark_notifications_read(
-        self, info: Info, ids: list[strawberry.ID]
+        self,
+        info: Info,
+        ids: Annotated[
+            list[strawberry.ID], strawberry.argument(description="Your in-app notifications' ids.")
+        ],
     ) -> MarkNotificationsReadPayload:
         viewer = info.context.viewer
         updated, errors = await mark_read(

@@ -3,7 +3,13 @@
 import strawberry
 
 from api.common.errors import PublicError
-from api.common.pagination import decode_offset, offset_connection, page_size
+from api.common.pagination import (
+    AfterArgument,
+    FirstArgument,
+    decode_offset,
+    offset_connection,
+    page_size,
+)
 from api.common.types import Connection
 from api.context import Info
 from api.notifications.types import Notification, NotificationDelivery
@@ -34,7 +40,7 @@ class NotificationQuery:
         "Admins only."
     )
     async def failed_notifications(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self, info: Info, first: FirstArgument = None, after: AfterArgument = None
     ) -> Connection[NotificationDelivery]:
         if not info.context.viewer.is_admin:
             raise PublicError("Only admins can list failed notifications.")

@@ -4,6 +4,7 @@ import datetime
 
 import strawberry
 
+from api.common.enums import described_enum
 from api.common.types import GLOBAL_ID_DESCRIPTION, Connection, Node
 from api.context import Info
 from api.directory import loaders as directory_loaders
@@ -15,8 +16,27 @@ from domain import enums
 from domain import models as m
 from domain.notification_messages import summary
 
-NotificationChannel = strawberry.enum(enums.Channel, name="NotificationChannel")
-DeliveryState = strawberry.enum(enums.DeliveryState, name="DeliveryState")
+NotificationChannel = described_enum(
+    enums.Channel,
+    name="NotificationChannel",
+    description="How a notification reaches its recipient.",
+    values={
+        "IN_APP": "Listed in the recipient's `notifications`.",
+        "EMAIL": "An email to the recipient's address.",
+        "WEBHOOK": "A signed POST to the account's webhook URL.",
+    },
+)
+DeliveryState = described_enum(
+    enums.DeliveryState,
+    name="DeliveryState",
+    description="Where a notification's delivery stands.",
+    values={
+        "PENDING": "Waiting to be sent, or to be retried.",
+        "SENDING": "A worker is sending it.",
+        "SENT": "Delivered.",
+        "FAILED": "Given up after its retries.",
+    },
+)
 
 
 async def _goal(info: Info, row: m.Notification) -> Goal | None:
@@ -36,15 +56,15 @@ class Notification(Node):
     def id(self) -> strawberry.ID:
         return to_global_id("Notification", self.row.id)
 
-    @strawberry.field
+    @strawberry.field(description="What the message is about.")
     def kind(self) -> NotificationKind:
         return enums.NotificationKind(self.row.kind)
 
-    @strawberry.field
+    @strawberry.field(description="When the notification was written.")
     def created_at(self) -> datetime.datetime:
         return self.row.created_at
 
-    @strawberry.field
+    @strawberry.field(description="When the viewer marked it read; null while unread.")
     def read_at(self) -> datetime.datetime | None:
         return self.row.read_at
 
@@ -69,44 +89,44 @@ class NotificationDelivery(Node):
     def id(self) -> strawberry.ID:
         return to_global_id("Notification", self.row.id)
 
-    @strawberry.field
+    @strawberry.field(description="What the notification is about.")
     def kind(self) -> NotificationKind:
         return enums.NotificationKind(self.row.kind)
 
-    @strawberry.field
+    @strawberry.field(description="How it was to be delivered.")
     def channel(self) -> NotificationChannel:
         return enums.Channel(self.row.channel)
 
-    @strawberry.field
+    @strawberry.field(description="FAILED: the service gave up on it.")
     def state(self) -> DeliveryState:
         return enums.DeliveryState(self.row.state)
 
-    @strawberry.field
+    @strawberry.field(description="How many times delivery was tried.")
     def attempts(self) -> int:
         return self.row.attempts
 
-    @strawberry.field
+    @strawberry.field(description="What went wrong the last time; null if nothing was recorded.")
     def last_error(self) -> str | None:
         return self.row.last_error
 
-    @strawberry.field
+    @strawberry.field(description="When the notification was written.")
     def created_at(self) -> datetime.datetime:
         return self.row.created_at
 
-    @strawberry.field
+    @strawberry.field(description="One sentence naming the goal, milestone, value and target.")
     def message(self) -> str:
         return summary(self.row.kind, self.row.payload)
 
-    @strawberry.field
+    @strawberry.field(description="The milestone (from 0) the notification is about, if any.")
     def milestone_index(self) -> int | None:
         return self.row.milestone_index
 
-    @strawberry.field
+    @strawberry.field(description="Whom it was for; null when that user no longer exists.")
     async def recipient(self, info: Info) -> User | None:
         user = await info.context.loader(directory_loaders.load_users).load(self.row.recipient_id)
         return User(row=user) if user is not None else None
 
-    @strawberry.field
+    @strawberry.field(description="Null when the goal was deleted or the viewer cannot see it.")
     async def goal(self, info: Info) -> Goal | None:
         return await _goal(info, self.row)
 

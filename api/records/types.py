@@ -1,7 +1,14 @@
 """Enums of the CRM records; the records themselves are only written through the API."""
 
-import strawberry
-
+from api.common.enums import described_enum
 from domain import enums
 
-EngagementKind = strawberry.enum(enums.EngagementKind, name="EngagementKind")
+EngagementKind = described_enum(
+    enums.EngagementKind,
+    name="EngagementKind",
+    description="The kind of an engagement record.",
+    values={
+        "CALL": "A call; counted by CALLS_LOGGED goals.",
+        "MEETING": "A meeting; counted by MEETINGS_BOOKED goals.",
+    },
+)
