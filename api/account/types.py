@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from api.common.types import GLOBAL_ID_DESCRIPTION, Node, UserError, user_errors_field
+from api.common.types import GLOBAL_ID_DESCRIPTION, Node, UserError, from_row, user_errors_field
 from api.context import Info
 from api.directory import loaders
 from api.ids import to_global_id
@@ -23,34 +23,30 @@ class Account(Node):
     def id(self) -> strawberry.ID:
         return to_global_id("Account", self.row.id)
 
-    @strawberry.field(description="The account's name.")
-    def name(self) -> str:
-        return self.row.name
+    name = from_row("name", str, description="The account's name.")
 
-    @strawberry.field(description="IANA time zone; dates and milestones are read in it.")
-    def timezone(self) -> str:
-        return self.row.timezone
+    timezone = from_row(
+        "timezone", str, description="IANA time zone; dates and milestones are read in it."
+    )
 
-    @strawberry.field(
+    fiscal_year_start_month = from_row(
+        "fiscal_year_start_month",
+        int,
         description=(
             "The month (1 January to 12 December) in which the fiscal year starts; quarters and "
             "years of goals aligned to it start there."
-        )
+        ),
     )
-    def fiscal_year_start_month(self) -> int:
-        return self.row.fiscal_year_start_month
 
-    @strawberry.field(description="ISO 4217 code of revenue amounts.")
-    def currency(self) -> str:
-        return self.row.currency
+    currency = from_row("currency", str, description="ISO 4217 code of revenue amounts.")
 
     @strawberry.field(description="Where notifications are POSTed; only admins read it.")
     def webhook_url(self, info: Info) -> str | None:
         return self.row.webhook_url if info.context.viewer.is_admin else None
 
-    @strawberry.field(description="Local hour (0-23) of the daily progress refresh.")
-    def refresh_hour(self) -> int | None:
-        return self.row.refresh_hour
+    refresh_hour = from_row(
+        "refresh_hour", int | None, description="Local hour (0-23) of the daily progress refresh."
+    )
 
 
 @strawberry.type(description="An API token; its secret value is shown only once, at creation.")
@@ -61,21 +57,19 @@ class ApiToken(Node):
     def id(self) -> strawberry.ID:
         return to_global_id("ApiToken", self.row.id)
 
-    @strawberry.field(description="What the token is for, as given at creation.")
-    def name(self) -> str:
-        return self.row.name
+    name = from_row("name", str, description="What the token is for, as given at creation.")
 
-    @strawberry.field(description="When the token was created.")
-    def created_at(self) -> datetime:
-        return self.row.created_at
+    created_at = from_row("created_at", datetime, description="When the token was created.")
 
-    @strawberry.field(description="Precise to about a minute.")
-    def last_used_at(self) -> datetime | None:
-        return self.row.last_used_at
+    last_used_at = from_row(
+        "last_used_at", datetime | None, description="Precise to about a minute."
+    )
 
-    @strawberry.field(description="When the token was revoked; null while it works.")
-    def revoked_at(self) -> datetime | None:
-        return self.row.revoked_at
+    revoked_at = from_row(
+        "revoked_at",
+        datetime | None,
+        description="When the token was revoked; null while it works.",
+    )
 
     @strawberry.field(description="Whom the token authenticates.")
     async def user(self, info: Info) -> Annotated["User", strawberry.lazy("api.directory.types")]:

@@ -6,7 +6,7 @@ import strawberry
 
 from api.common.enums import described_enum
 from api.common.pagination import AfterArgument, FirstArgument
-from api.common.types import GLOBAL_ID_DESCRIPTION, Node, UserError, user_errors_field
+from api.common.types import GLOBAL_ID_DESCRIPTION, Node, UserError, from_row, user_errors_field
 from api.context import Info
 from api.directory import loaders
 from api.ids import to_global_id
@@ -56,17 +56,17 @@ class Pipeline(Node):
     def id(self) -> strawberry.ID:
         return to_global_id("Pipeline", self.row.id)
 
-    @strawberry.field(description="The CRM's id of the pipeline, unique within the account.")
-    def external_id(self) -> str:
-        return self.row.external_id
+    external_id = from_row(
+        "external_id", str, description="The CRM's id of the pipeline, unique within the account."
+    )
 
-    @strawberry.field(description="The pipeline's name in the CRM.")
-    def name(self) -> str:
-        return self.row.name
+    name = from_row("name", str, description="The pipeline's name in the CRM.")
 
-    @strawberry.field(description="Whether it holds tickets or deals; fixed once created.")
-    def object_type(self) -> ObjectType:
-        return self.row.object_type
+    object_type = from_row(
+        "object_type",
+        ObjectType,
+        description="Whether it holds tickets or deals; fixed once created.",
+    )
 
 
 @strawberry.type(description="A group of users, synced by admins; it may be a goal contributor.")
@@ -77,17 +77,15 @@ class Team(Node):
     def id(self) -> strawberry.ID:
         return to_global_id("Team", self.row.id)
 
-    @strawberry.field(
+    external_id = from_row(
+        "external_id",
+        str | None,
         description=(
             "The CRM's id of the team, unique within the account; null when not synced from it."
-        )
+        ),
     )
-    def external_id(self) -> str | None:
-        return self.row.external_id
 
-    @strawberry.field(description="The team's name.")
-    def name(self) -> str:
-        return self.row.name
+    name = from_row("name", str, description="The team's name.")
 
     @strawberry.field(description="The team's users, by id.")
     async def members(self, info: Info) -> list["User"]:
@@ -107,48 +105,44 @@ class User(Node):
     def id(self) -> strawberry.ID:
         return to_global_id("User", self.row.id)
 
-    @strawberry.field(
+    external_id = from_row(
+        "external_id",
+        str | None,
         description=(
             "The CRM's id of the user, unique within the account; null when not synced from it."
-        )
+        ),
     )
-    def external_id(self) -> str | None:
-        return self.row.external_id
 
-    @strawberry.field(description="Unique within the account.")
-    def email(self) -> str:
-        return self.row.email
+    email = from_row("email", str, description="Unique within the account.")
 
-    @strawberry.field(description="The user's full name.")
-    def name(self) -> str:
-        return self.row.name
+    name = from_row("name", str, description="The user's full name.")
 
-    @strawberry.field(description="PAID may view goals and contribute; FREE may only create goals.")
-    def seat(self) -> Seat:
-        return self.row.seat
-
-    @strawberry.field(
-        description="Whose goals the user may manage: their own, their teams' or all."
+    seat = from_row(
+        "seat", Seat, description="PAID may view goals and contribute; FREE may only create goals."
     )
-    def goal_permission(self) -> GoalPermission:
-        return self.row.goal_permission
 
-    @strawberry.field(
+    goal_permission = from_row(
+        "goal_permission",
+        GoalPermission,
+        description="Whose goals the user may manage: their own, their teams' or all.",
+    )
+
+    is_admin = from_row(
+        "is_admin",
+        bool,
         description=(
             "Admins manage the account, its directory, records and tokens, and reach everyone."
-        )
+        ),
     )
-    def is_admin(self) -> bool:
-        return self.row.is_admin
 
-    @strawberry.field(
+    active = from_row(
+        "active",
+        bool,
         description=(
             "False for a deactivated user: their tokens stop working and they cannot be added as a "
             "contributor."
-        )
+        ),
     )
-    def active(self) -> bool:
-        return self.row.active
 
     @strawberry.field(description="The teams the user is a member of, by id.")
     async def teams(self, info: Info) -> list[Team]:

@@ -11,7 +11,7 @@ from api.common.enums import described_enum
 from api.common.errors import PublicError
 from api.common.numbers import percent_number, plain_decimal
 from api.common.pagination import page_size
-from api.common.types import GLOBAL_ID_DESCRIPTION, Connection, Node
+from api.common.types import GLOBAL_ID_DESCRIPTION, Connection, Node, from_row
 from api.context import Info
 from api.directory import loaders as directory_loaders
 from api.directory.types import Pipeline, Team, User
@@ -260,21 +260,19 @@ class Milestone(Node):
     def id(self) -> strawberry.ID:
         return to_global_id("Milestone", self.row.id)
 
-    @strawberry.field(description="Its position in the contributor goal, from 0.")
-    def index(self) -> int:
-        return self.row.index
+    index = from_row("index", int, description="Its position in the contributor goal, from 0.")
 
-    @strawberry.field(
-        description="Its first day (inclusive), in the account's timezone; fixed at creation."
+    start_date = from_row(
+        "start_date",
+        datetime.date,
+        description="Its first day (inclusive), in the account's timezone; fixed at creation.",
     )
-    def start_date(self) -> datetime.date:
-        return self.row.start_date
 
-    @strawberry.field(
-        description="Its last day (inclusive), in the account's timezone; fixed at creation."
+    end_date = from_row(
+        "end_date",
+        datetime.date,
+        description="Its last day (inclusive), in the account's timezone; fixed at creation.",
     )
-    def end_date(self) -> datetime.date:
-        return self.row.end_date
 
     @strawberry.field(
         description="The contributor's target for this milestone, in the goal's unit."
@@ -311,9 +309,9 @@ class Milestone(Node):
     def status(self, info: Info) -> GoalStatus:
         return status_today(info, self.row, self.row, self._percent())
 
-    @strawberry.field(description="True once the value is frozen after the milestone's end.")
-    def final(self) -> bool:
-        return self.row.final
+    final = from_row(
+        "final", bool, description="True once the value is frozen after the milestone's end."
+    )
 
     @strawberry.field(
         description=(
@@ -458,17 +456,13 @@ class Goal(Node):
     def id(self) -> strawberry.ID:
         return to_global_id("Goal", self.row.id)
 
-    @strawberry.field(description="1 to 200 characters.")
-    def name(self) -> str:
-        return self.row.name
+    name = from_row("name", str, description="1 to 200 characters.")
 
-    @strawberry.field(description="SALES or SERVICE; the type belongs to it.")
-    def category(self) -> GoalCategory:
-        return self.row.category
+    category = from_row(
+        "category", GoalCategory, description="SALES or SERVICE; the type belongs to it."
+    )
 
-    @strawberry.field(description="What the goal counts; fixed at creation.")
-    def type(self) -> GoalType:
-        return self.row.type
+    type = from_row("type", GoalType, description="What the goal counts; fixed at creation.")
 
     @strawberry.field(description="The unit of values and targets, given by the type.")
     def unit(self) -> Unit:
@@ -480,30 +474,32 @@ class Goal(Node):
     def higher_is_better(self) -> bool:
         return enums.higher_is_better(self.row.type)
 
-    @strawberry.field(description="How the duration is cut into milestones.")
-    def milestone_period(self) -> MilestonePeriod:
-        return self.row.milestone_period
+    milestone_period = from_row(
+        "milestone_period", MilestonePeriod, description="How the duration is cut into milestones."
+    )
 
-    @strawberry.field(description="The first day (inclusive), in the account's timezone.")
-    def start_date(self) -> datetime.date:
-        return self.row.start_date
+    start_date = from_row(
+        "start_date",
+        datetime.date,
+        description="The first day (inclusive), in the account's timezone.",
+    )
 
-    @strawberry.field(
+    end_date = from_row(
+        "end_date",
+        datetime.date,
         description=(
             "The last day (inclusive), in the account's timezone; at most 5 years after the start."
-        )
+        ),
     )
-    def end_date(self) -> datetime.date:
-        return self.row.end_date
 
-    @strawberry.field(
+    align_to_fiscal_year = from_row(
+        "align_to_fiscal_year",
+        bool,
         description=(
             "Whether quarters and years start at the account's fiscal year start month instead of "
             "January."
-        )
+        ),
     )
-    def align_to_fiscal_year(self) -> bool:
-        return self.row.align_to_fiscal_year
 
     @strawberry.field(description="False for goals over several pipelines or by year.")
     async def forecastable(self, info: Info) -> bool:
@@ -516,13 +512,11 @@ class Goal(Node):
     def notify(self) -> list[NotificationKind]:
         return [enums.NotificationKind(kind) for kind in self.row.notify or []]
 
-    @strawberry.field(description="When the goal was created.")
-    def created_at(self) -> datetime.datetime:
-        return self.row.created_at
+    created_at = from_row("created_at", datetime.datetime, description="When the goal was created.")
 
-    @strawberry.field(description="When the goal was last changed.")
-    def updated_at(self) -> datetime.datetime:
-        return self.row.updated_at
+    updated_at = from_row(
+        "updated_at", datetime.datetime, description="When the goal was last changed."
+    )
 
     @strawberry.field(description="Who created the goal; null when that user no longer exists.")
     async def created_by(self, info: Info) -> User | None:

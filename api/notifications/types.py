@@ -5,7 +5,7 @@ import datetime
 import strawberry
 
 from api.common.enums import described_enum
-from api.common.types import GLOBAL_ID_DESCRIPTION, Connection, Node
+from api.common.types import GLOBAL_ID_DESCRIPTION, Connection, Node, from_row
 from api.context import Info
 from api.directory import loaders as directory_loaders
 from api.directory.types import User
@@ -60,21 +60,25 @@ class Notification(Node):
     def kind(self) -> NotificationKind:
         return enums.NotificationKind(self.row.kind)
 
-    @strawberry.field(description="When the notification was written.")
-    def created_at(self) -> datetime.datetime:
-        return self.row.created_at
+    created_at = from_row(
+        "created_at", datetime.datetime, description="When the notification was written."
+    )
 
-    @strawberry.field(description="When the viewer marked it read; null while unread.")
-    def read_at(self) -> datetime.datetime | None:
-        return self.row.read_at
+    read_at = from_row(
+        "read_at",
+        datetime.datetime | None,
+        description="When the viewer marked it read; null while unread.",
+    )
 
     @strawberry.field(description="One sentence naming the goal, milestone, value and target.")
     def message(self) -> str:
         return summary(self.row.kind, self.row.payload)
 
-    @strawberry.field(description="The milestone (from 0) the message is about, if any.")
-    def milestone_index(self) -> int | None:
-        return self.row.milestone_index
+    milestone_index = from_row(
+        "milestone_index",
+        int | None,
+        description="The milestone (from 0) the message is about, if any.",
+    )
 
     @strawberry.field(description="Null when the goal was deleted or the viewer cannot see it.")
     async def goal(self, info: Info) -> Goal | None:
@@ -101,25 +105,27 @@ class NotificationDelivery(Node):
     def state(self) -> DeliveryState:
         return enums.DeliveryState(self.row.state)
 
-    @strawberry.field(description="How many times delivery was tried.")
-    def attempts(self) -> int:
-        return self.row.attempts
+    attempts = from_row("attempts", int, description="How many times delivery was tried.")
 
-    @strawberry.field(description="What went wrong the last time; null if nothing was recorded.")
-    def last_error(self) -> str | None:
-        return self.row.last_error
+    last_error = from_row(
+        "last_error",
+        str | None,
+        description="What went wrong the last time; null if nothing was recorded.",
+    )
 
-    @strawberry.field(description="When the notification was written.")
-    def created_at(self) -> datetime.datetime:
-        return self.row.created_at
+    created_at = from_row(
+        "created_at", datetime.datetime, description="When the notification was written."
+    )
 
     @strawberry.field(description="One sentence naming the goal, milestone, value and target.")
     def message(self) -> str:
         return summary(self.row.kind, self.row.payload)
 
-    @strawberry.field(description="The milestone (from 0) the notification is about, if any.")
-    def milestone_index(self) -> int | None:
-        return self.row.milestone_index
+    milestone_index = from_row(
+        "milestone_index",
+        int | None,
+        description="The milestone (from 0) the notification is about, if any.",
+    )
 
     @strawberry.field(description="Whom it was for; null when that user no longer exists.")
     async def recipient(self, info: Info) -> User | None:
