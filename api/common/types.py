@@ -3,6 +3,7 @@
 from typing import Any, Generic, TypeVar
 
 import strawberry
+from strawberry.utils.str_converters import to_camel_case
 
 from api.common.enums import described_enum
 from domain.errors import ErrorCode as DomainErrorCode
@@ -51,7 +52,13 @@ class UserError:
 
     @classmethod
     def from_domain(cls, error: DomainUserError) -> "UserError":
-        return cls(field=list(error.field), code=error.code, message=error.message)
+        """The domain names input fields in snake_case; the client knows them as the schema
+        spells them."""
+        return cls(
+            field=[to_camel_case(part) for part in error.field],
+            code=error.code,
+            message=error.message,
+        )
 
 
 def from_row(attribute: str, shown_as: Any, *, description: str) -> Any:
@@ -67,8 +74,9 @@ def from_row(attribute: str, shown_as: Any, *, description: str) -> Any:
 def user_errors_field() -> Any:
     """The ``userErrors`` field of every mutation payload."""
     return strawberry.field(
+        default_factory=list,
         description="The refused parts of the input, each at its path; empty when nothing was "
-        "refused."
+        "refused.",
     )
 
 

@@ -6,7 +6,8 @@ from typing import Annotated, TypeVar
 
 import strawberry
 
-from api.common.types import UserError, user_errors, user_errors_field
+from api.common.mutations import run_mutation
+from api.common.types import UserError, user_errors_field
 from api.context import Info
 from api.goals.inputs import (
     ApplyGoalTargetsInput,
@@ -18,7 +19,6 @@ from api.goals.inputs import (
 from api.goals.types import Goal
 from api.ids import to_global_id
 from domain import models as m
-from domain.errors import ValidationFailed
 from domain.goals import service
 from domain.permissions import Reach, can_view_goals
 
@@ -27,9 +27,10 @@ from domain.permissions import Reach, can_view_goals
 class GoalPayload:
     # The fields of every mutation that changes one goal.
     goal: Goal | None = strawberry.field(
+        default=None,
         description="The goal as the change left it; null when `userErrors` stopped the "
         "change, or when the caller may not view goals (a FREE seat creates goals it cannot "
-        "see: with no `userErrors`, the goal was created all the same)."
+        "see: with no `userErrors`, the goal was created all the same).",
     )
     user_errors: list[UserError] = user_errors_field()
 
@@ -42,8 +43,9 @@ class CreateGoalPayload(GoalPayload):
 @strawberry.type(description="What `applyGoalTargets` did.")
 class ApplyGoalTargetsPayload(GoalPayload):
     changed_milestone_count: int = strawberry.field(
+        default=0,
         description="How many milestones got the amount: without milestoneIndexes, final "
-        "milestones (whose outcome was announced) are skipped; 0 when the input was refused."
+        "milestones (whose outcome was announced) are skipped; 0 when the input was refused.",
     )
 
 
@@ -55,7 +57,8 @@ class UpdateGoalPayload(GoalPayload):
 @strawberry.type(description="What `deleteGoals` did; nothing is deleted when any id is refused.")
 class DeleteGoalsPayload:
     deleted_ids: list[strawberry.ID] = strawberry.field(
-        description="The ids deleted, then any goal deleted with its last contributor goal."
+        default_factory=list,
+        description="The ids deleted, then any goal deleted with its last contributor goal.",
     )
     user_errors: list[UserError] = user_errors_field()
 
@@ -76,13 +79,13 @@ async def change_goal(
     change: Change,
 ) -> Payload:
     """The goal as the viewer's change left it, or the problems of the input that stopped it."""
-    try:
-        row = await service_call(info.context.viewer, await info.context.reach(), change)
-    except ValidationFailed as failed:
-        return payload_type(goal=None, user_errors=user_errors(failed.errors))
-    info.context.forget_loaded()
-    visible = can_view_goals(info.context.viewer)
-    return payload_type(goal=Goal(row=row) if visible else None, user_errors=[])
+    viewer = info.context.viewer
+
+    def succeeded(row: m.Goal) -> Payload:
+        return payload_type(goal=Goal(row=row) if can_view_goals(viewer) else None)
+
+    command = service_call(viewer, await info.context.reach(), change)
+    return await run_mutation(info, command, payload_type, succeeded)
 
 
 @strawberry.type
@@ -109,19 +112,16 @@ class GoalMutation:
             strawberry.argument(description="The goal, the amount and where it goes."),
         ],
     ) -> ApplyGoalTargetsPayload:
-        try:
-            applied = await service.apply_goal_targets(
-                info.context.viewer, await info.context.reach(), input.to_application()
-            )
-        except ValidationFailed as failed:
-            return ApplyGoalTargetsPayload(
-                goal=None, user_errors=user_errors(failed.errors), changed_milestone_count=0
-            )
-        info.context.forget_loaded()
-        return ApplyGoalTargetsPayload(
-            goal=Goal(row=applied.goal),
-            user_errors=[],
-            changed_milestone_count=applied.changed_milestones,
+        command = service.apply_goal_targets(
+            info.context.viewer, await info.context.reach(), input.to_application()
+        )
+        return await run_mutation(
+            info,
+            command,
+            ApplyGoalTargetsPayload,
+            lambda applied: ApplyGoalTargetsPayload(
+                goal=Goal(row=applied.goal), changed_milestone_count=applied.changed_milestones
+            ),
         )
 
     @strawberry.mutation(
@@ -146,15 +146,16 @@ class GoalMutation:
             strawberry.argument(description="Goal and contributor-goal ids, at most 500."),
         ],
     ) -> DeleteGoalsPayload:
-        try:
-            deleted = await service.delete_goals(
-                info.context.viewer, await info.context.reach(), decode_deletions(ids)
-            )
-        except ValidationFailed as failed:
-            return DeleteGoalsPayload(deleted_ids=[], user_errors=user_errors(failed.errors))
-        info.context.forget_loaded()
-        return DeleteGoalsPayload(
-            deleted_ids=[to_global_id(ref.kind.value, ref.id) for ref in deleted], user_errors=[]
+        command = service.delete_goals(
+            info.context.viewer, await info.context.reach(), decode_deletions(ids)
+        )
+        return await run_mutation(
+            info,
+            command,
+            DeleteGoalsPayload,
+            lambda deleted: DeleteGoalsPayload(
+                deleted_ids=[to_global_id(ref.kind.value, ref.id) for ref in deleted]
+            ),
         )
 
     @strawberry.mutation(description="Recompute one goal's progress now and return it.")
