@@ -11,8 +11,9 @@ from urllib.parse import urlsplit
 from tortoise.transactions import in_transaction
 
 from domain.enums import GoalPermission, Seat
-from domain.errors import ErrorCode, Errors, UserError
+from domain.errors import ErrorCode, Errors, ValidationFailed
 from domain.models import Account, ApiToken, User
+from domain.permissions import AdminOnly, may, require_admin
 from domain.tokens import issue_token
 from domain.webhook_addresses import private_host_problem
 
@@ -103,12 +104,12 @@ def _validate_settings(
     errors = Errors()
     values: dict[str, Any] = {}
 
-    def cleared(field: str, value: object) -> bool:
+    def cleared(field: str, value: object, spelled: str) -> bool:
         if value is None:
-            errors.add(("input", field), ErrorCode.REQUIRED, f"{field} cannot be cleared.")
+            errors.add(("input", field), ErrorCode.REQUIRED, f"{spelled} cannot be cleared.")
         return value is None
 
-    if not cleared("name", change.name) and isinstance(change.name, str):
+    if not cleared("name", change.name, "name") and isinstance(change.name, str):
         name = change.name.strip()
         if not name or len(name) > MAX_ACCOUNT_NAME:
             errors.add(
@@ -117,7 +118,7 @@ def _validate_settings(
                 f"The name must have 1 to {MAX_ACCOUNT_NAME} characters.",
             )
         values["name"] = name
-    if not cleared("timezone", change.timezone) and isinstance(change.timezone, str):
+    if not cleared("timezone", change.timezone, "timezone") and isinstance(change.timezone, str):
         if not is_timezone(change.timezone):
             errors.add(
                 ("input", "timezone"),
@@ -126,15 +127,17 @@ def _validate_settings(
             )
         values["timezone"] = change.timezone
     month = change.fiscal_year_start_month
-    if not cleared("fiscalYearStartMonth", month) and isinstance(month, int):
+    if not cleared("fiscal_year_start_month", month, "fiscalYearStartMonth") and isinstance(
+        month, int
+    ):
         if not 1 <= month <= 12:
             errors.add(
-                ("input", "fiscalYearStartMonth"),
+                ("input", "fiscal_year_start_month"),
                 ErrorCode.INVALID,
                 "The fiscal year starts in a month from 1 to 12.",
             )
         values["fiscal_year_start_month"] = month
-    if not cleared("currency", change.currency) and isinstance(change.currency, str):
+    if not cleared("currency", change.currency, "currency") and isinstance(change.currency, str):
         currency = change.currency.strip().upper()
         if currency not in CURRENCIES:
             errors.add(
@@ -147,14 +150,14 @@ def _validate_settings(
         url = (change.webhook_url or "").strip() or None
         problem = url and webhook_url_problem(url, allow_private=allow_private)
         if problem:
-            errors.add(("input", "webhookUrl"), ErrorCode.INVALID, problem)
+            errors.add(("input", "webhook_url"), ErrorCode.INVALID, problem)
         values["webhook_url"] = url
     if not isinstance(change.webhook_secret, _Keep):
         secret = change.webhook_secret or None
         low, high = WEBHOOK_SECRET_LENGTH
         if secret is not None and not low <= len(secret) <= high:
             errors.add(
-                ("input", "webhookSecret"),
+                ("input", "webhook_secret"),
                 ErrorCode.INVALID,
                 f"The secret must have {low} to {high} characters.",
             )
@@ -163,14 +166,14 @@ def _validate_settings(
         hour = change.refresh_hour
         if hour is not None and not 0 <= hour <= 23:
             errors.add(
-                ("input", "refreshHour"), ErrorCode.INVALID, "The refresh hour is from 0 to 23."
+                ("input", "refresh_hour"), ErrorCode.INVALID, "The refresh hour is from 0 to 23."
             )
         values["refresh_hour"] = hour
     url = values.get("webhook_url", account.webhook_url)
     secret = values.get("webhook_secret", account.webhook_secret)
     if url and not secret:
         errors.add(
-            ("input", "webhookSecret"),
+            ("input", "webhook_secret"),
             ErrorCode.REQUIRED,
             "A webhook needs a secret to sign its calls.",
         )
@@ -179,21 +182,17 @@ def _validate_settings(
 
 async def update_account_settings(
     actor: User, change: SettingsChange, *, allow_private_webhook: bool
-) -> tuple[Account | None, list[UserError]]:
-    """The updated account, or None and why nothing changed."""
-    if not actor.is_admin:
-        errors = Errors()
-        errors.add(("input",), ErrorCode.FORBIDDEN, "Only account admins change its settings.")
-        return None, errors.items
+) -> Account:
+    """The updated account; raises ValidationFailed when nothing changed."""
+    require_admin(actor, AdminOnly.CHANGE_SETTINGS)
     async with in_transaction():
         account = await Account.select_for_update().get(id=actor.account_id)
         values, errors = _validate_settings(change, account, allow_private=allow_private_webhook)
-        if errors:
-            return None, errors.items
+        errors.raise_if_any()
         if values:
             account.update_from_dict(values)
             await account.save(update_fields=list(values))
-    return account, []
+    return account
 
 
 # ---------------------------------------------------------------- tokens
@@ -201,23 +200,23 @@ async def update_account_settings(
 
 async def create_api_token(
     actor: User, *, name: str, user_id: int | None = None
-) -> tuple[str, ApiToken] | list[UserError]:
+) -> tuple[str, ApiToken]:
     """A new token for the actor, or (admins only) for ``user_id`` of the same account.
 
-    Returns the plaintext token, which is never stored, and its row; or the errors.
+    Returns the plaintext token, which is never stored, and its row; raises ValidationFailed.
     ``user_id`` 0 stands for an id that names nothing.
     """
     errors = Errors()
     owner: User | None = actor
     if user_id is not None and user_id != actor.id:
         owner = None
-        if actor.is_admin:
+        if may(actor, AdminOnly.MANAGE_OTHERS_TOKENS):
             owner = await User.filter(id=user_id, account_id=actor.account_id).first()
         if owner is None:
-            errors.add(("input", "userId"), ErrorCode.NOT_FOUND, "No such user.")
+            errors.add(("input", "user_id"), ErrorCode.NOT_FOUND, "No such user.")
         elif not owner.active:
             errors.add(
-                ("input", "userId"),
+                ("input", "user_id"),
                 ErrorCode.INVALID,
                 "The user is inactive; their tokens would not work.",
             )
@@ -236,31 +235,28 @@ async def create_api_token(
                 ErrorCode.TOO_MANY,
                 f"A user has at most {MAX_LIVE_TOKENS_PER_USER} live tokens; revoke one first.",
             )
-    if errors or owner is None:
-        return errors.items
+    errors.raise_if_any()
+    assert owner is not None  # no owner is an error
     return await issue_token(owner, trimmed)
 
 
-async def revoke_api_token(actor: User, token_id: int | None) -> list[UserError]:
+async def revoke_api_token(actor: User, token_id: int | None) -> None:
     """Revoke one of the actor's tokens, or as an admin any token of the account.
 
     Revoking a revoked token again succeeds and keeps the first revocation time.
     """
     query = ApiToken.filter(id=token_id or 0, account_id=actor.account_id)
-    if not actor.is_admin:
+    if not may(actor, AdminOnly.MANAGE_OTHERS_TOKENS):
         query = query.filter(user_id=actor.id)
     if not await query.exists():
-        errors = Errors()
-        errors.add(("id",), ErrorCode.NOT_FOUND, "No such API token.")
-        return errors.items
+        raise ValidationFailed.one(("id",), ErrorCode.NOT_FOUND, "No such API token.")
     await query.filter(revoked_at=None).update(revoked_at=datetime.now(UTC))
-    return []
 
 
 async def live_api_tokens(actor: User, user_id: int | None = None) -> list[ApiToken]:
     """The live tokens of the actor, or (admins only) of another user; newest first."""
     owner_id = actor.id if user_id is None else user_id
-    if owner_id != actor.id and not actor.is_admin:
+    if owner_id != actor.id and not may(actor, AdminOnly.MANAGE_OTHERS_TOKENS):
         return []
     return (
         await ApiToken.filter(account_id=actor.account_id, user_id=owner_id, revoked_at=None)

@@ -1,4 +1,4 @@
-"""Typed errors that mutations report to the caller instead of raising."""
+"""Typed errors that commands raise and mutations report to the caller."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -40,10 +40,22 @@ class Errors:
     def __len__(self) -> int:
         return len(self.items)
 
+    def raise_if_any(self) -> None:
+        """Abandons the command, and the transaction it runs in, when anything was found."""
+        if self.items:
+            raise ValidationFailed(self.items)
+
 
 class ValidationFailed(Exception):
-    """Raised inside a service to abandon its transaction; the API returns ``errors``."""
+    """How every command refuses: raised inside it to abandon its transaction, turned into the
+    payload's user errors by the API. Paths name input fields in snake_case."""
 
     def __init__(self, errors: Sequence[UserError]) -> None:
         super().__init__("; ".join(e.message for e in errors))
         self.errors = list(errors)
+
+    @classmethod
+    def one(cls, path: Sequence[str | int], code: ErrorCode, message: str) -> "ValidationFailed":
+        errors = Errors()
+        errors.add(path, code, message)
+        return cls(errors.items)

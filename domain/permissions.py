@@ -2,11 +2,38 @@
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from enum import IntEnum
+from enum import Enum, IntEnum
 from typing import cast
 
 from domain.enums import GoalPermission, Seat
+from domain.errors import ErrorCode, ValidationFailed
 from domain.models import TeamMembership, User
+
+
+class AdminOnly(Enum):
+    """What only an account's admins may do, each with the words that refuse anyone else.
+
+    A command refuses with FORBIDDEN on its whole input, a query with an error; a field of an
+    object others may read (the webhook URL) reads as null for them instead. Anyone's own
+    tokens are theirs to manage: another user's token or user is, to a non-admin, NOT_FOUND
+    like anything out of reach.
+    """
+
+    CHANGE_SETTINGS = "Only account admins change its settings."
+    SYNC = "Only account admins may sync the directory."
+    LIST_FAILED_NOTIFICATIONS = "Only admins can list failed notifications."
+    READ_WEBHOOK_URL = "Only admins read the webhook URL."
+    MANAGE_OTHERS_TOKENS = "Only admins manage other users' tokens."
+
+
+def may(user: User, operation: AdminOnly) -> bool:
+    return user.is_admin
+
+
+def require_admin(user: User, operation: AdminOnly) -> None:
+    """Raises ValidationFailed (FORBIDDEN on ``input``) unless ``user`` is an admin."""
+    if not may(user, operation):
+        raise ValidationFailed.one(("input",), ErrorCode.FORBIDDEN, operation.value)
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,10 +12,11 @@ from api.account.types import (
     RevokeApiTokenPayload,
     UpdateAccountSettingsPayload,
 )
-from api.common.types import user_errors
+from api.common.mutations import run_mutation
 from api.context import Info
 from api.ids import from_global_id
 from domain import account as account_rules
+from domain import models as m
 
 
 def _given(value: Any) -> Any:
@@ -42,14 +43,16 @@ class AccountMutation:
             refresh_hour=_given(input.refresh_hour),
         )
         settings = info.context.request.app.state.settings
-        updated, errors = await account_rules.update_account_settings(
-            info.context.viewer, change, allow_private_webhook=settings.webhook_allow_private
+        viewer = info.context.viewer
+
+        def succeeded(updated: m.Account) -> UpdateAccountSettingsPayload:
+            viewer.account = updated
+            return UpdateAccountSettingsPayload(account=Account(row=updated))
+
+        command = account_rules.update_account_settings(
+            viewer, change, allow_private_webhook=settings.webhook_allow_private
         )
-        if updated is None:
-            return UpdateAccountSettingsPayload(account=None, user_errors=user_errors(errors))
-        info.context.viewer.account = updated
-        info.context.forget_loaded()
-        return UpdateAccountSettingsPayload(account=Account(row=updated), user_errors=[])
+        return await run_mutation(info, command, UpdateAccountSettingsPayload, succeeded)
 
     @strawberry.mutation(
         description="A new API token for you, or as an admin for another user of the account."
@@ -64,15 +67,17 @@ class AccountMutation:
         user_id = None
         if input.user_id is not None:
             user_id = from_global_id(input.user_id, "User") or 0
-        result = await account_rules.create_api_token(
+        command = account_rules.create_api_token(
             info.context.viewer, name=input.name, user_id=user_id
         )
-        if isinstance(result, list):
-            return CreateApiTokenPayload(
-                token=None, api_token=None, user_errors=user_errors(result)
-            )
-        token, row = result
-        return CreateApiTokenPayload(token=token, api_token=ApiToken(row=row), user_errors=[])
+        return await run_mutation(
+            info,
+            command,
+            CreateApiTokenPayload,
+            lambda issued: CreateApiTokenPayload(
+                token=issued[0], api_token=ApiToken(row=issued[1])
+            ),
+        )
 
     @strawberry.mutation(
         description="Revoke one of your tokens, or as an admin any token of the account."
@@ -82,8 +87,9 @@ class AccountMutation:
         info: Info,
         id: Annotated[strawberry.ID, strawberry.argument(description="The token's global id.")],
     ) -> RevokeApiTokenPayload:
-        token_id = from_global_id(id, "ApiToken")
-        errors = await account_rules.revoke_api_token(info.context.viewer, token_id)
-        if errors:
-            return RevokeApiTokenPayload(revoked_id=None, user_errors=user_errors(errors))
-        return RevokeApiTokenPayload(revoked_id=id, user_errors=[])
+        command = account_rules.revoke_api_token(
+            info.context.viewer, from_global_id(id, "ApiToken")
+        )
+        return await run_mutation(
+            info, command, RevokeApiTokenPayload, lambda _: RevokeApiTokenPayload(revoked_id=id)
+        )

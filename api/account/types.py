@@ -10,6 +10,7 @@ from api.context import Info
 from api.directory import loaders
 from api.ids import to_global_id
 from domain import models as m
+from domain.permissions import AdminOnly, may
 
 if TYPE_CHECKING:
     from api.directory.types import User
@@ -42,7 +43,9 @@ class Account(Node):
 
     @strawberry.field(description="Where notifications are POSTed; only admins read it.")
     def webhook_url(self, info: Info) -> str | None:
-        return self.row.webhook_url if info.context.viewer.is_admin else None
+        return (
+            self.row.webhook_url if may(info.context.viewer, AdminOnly.READ_WEBHOOK_URL) else None
+        )
 
     refresh_hour = from_row(
         "refresh_hour", int | None, description="Local hour (0-23) of the daily progress refresh."
@@ -83,16 +86,20 @@ class ApiToken(Node):
     description="What `updateAccountSettings` did; nothing changes when any field is refused."
 )
 class UpdateAccountSettingsPayload:
-    account: Account | None = strawberry.field(description="Null when nothing was changed.")
+    account: Account | None = strawberry.field(
+        default=None, description="Null when nothing was changed."
+    )
     user_errors: list[UserError] = user_errors_field()
 
 
 @strawberry.type(description="The new token, shown once.")
 class CreateApiTokenPayload:
     token: str | None = strawberry.field(
-        description="The secret to send as `Authorization: Bearer <token>`; shown only here."
+        default=None,
+        description="The secret to send as `Authorization: Bearer <token>`; shown only here.",
     )
     api_token: ApiToken | None = strawberry.field(
+        default=None,
         description="The token's record (without its secret); null when refused.",
     )
     user_errors: list[UserError] = user_errors_field()
@@ -101,6 +108,7 @@ class CreateApiTokenPayload:
 @strawberry.type(description="What `revokeApiToken` did.")
 class RevokeApiTokenPayload:
     revoked_id: strawberry.ID | None = strawberry.field(
+        default=None,
         description="The revoked token's id; null when refused.",
     )
     user_errors: list[UserError] = user_errors_field()

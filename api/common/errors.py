@@ -2,6 +2,9 @@
 
 from graphql import GraphQLError
 
+from domain.models import User
+from domain.permissions import AdminOnly, may
+
 
 class PublicError(Exception):
     """An expected failure of a query (a bad page size, a limit): its message is for the client."""
@@ -13,3 +16,9 @@ def should_mask_error(error: GraphQLError) -> bool:
     if original is None:
         return False
     return not isinstance(original, PublicError | GraphQLError)
+
+
+def admin_only(viewer: User, operation: AdminOnly) -> None:
+    """A query refuses a non-admin with an error that says why; a command, with FORBIDDEN."""
+    if not may(viewer, operation):
+        raise PublicError(operation.value)

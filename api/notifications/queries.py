@@ -2,7 +2,7 @@
 
 import strawberry
 
-from api.common.errors import PublicError
+from api.common.errors import admin_only
 from api.common.pagination import (
     AfterArgument,
     FirstArgument,
@@ -15,6 +15,7 @@ from api.context import Info
 from api.notifications.types import Notification, NotificationDelivery
 from domain import models as m
 from domain.notifications import failed_page, in_app_page
+from domain.permissions import AdminOnly
 
 
 async def notifications_of(
@@ -42,8 +43,7 @@ class NotificationQuery:
     async def failed_notifications(
         self, info: Info, first: FirstArgument = None, after: AfterArgument = None
     ) -> Connection[NotificationDelivery]:
-        if not info.context.viewer.is_admin:
-            raise PublicError("Only admins can list failed notifications.")
+        admin_only(info.context.viewer, AdminOnly.LIST_FAILED_NOTIFICATIONS)
         limit, offset = page_size(first), decode_offset(after)
         rows, total = await failed_page(info.context.account_id, offset=offset, limit=limit)
         return offset_connection(
