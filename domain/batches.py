@@ -1,7 +1,8 @@
 """What every batch upsert shares: the admin gate, the size cap, per-item error collection.
 
-A batch either applies completely or not at all, unless the caller allows a partial apply,
-in which case the items without errors go through and the others are reported.
+A batch either applies completely or not at all (ValidationFailed says why), unless the caller
+allows a partial apply, in which case the items without errors go through and the others are
+reported as skipped.
 """
 
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -12,8 +13,9 @@ from decimal import Decimal
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
-from domain.errors import ErrorCode, Errors, UserError
+from domain.errors import ErrorCode, Errors, UserError, ValidationFailed
 from domain.models import User
+from domain.permissions import AdminOnly, require_admin
 
 MAX_ITEMS = 1000
 MAX_EXTERNAL_ID = 200
@@ -24,9 +26,11 @@ EXTERNAL_KEY = ("account_id", "external_id")
 
 
 @dataclass(frozen=True, slots=True)
-class BatchOutcome:
-    upserted_count: int
-    errors: list[UserError]
+class Upserted:
+    """A batch written: how many items, and the problems of the items a partial apply skipped."""
+
+    count: int
+    skipped: list[UserError]
 
 
 @dataclass
@@ -44,29 +48,29 @@ class ItemErrors:
     def good(self, count: int) -> list[int]:
         return [i for i in range(count) if i not in self.bad]
 
-    def outcome(self, applied: int) -> BatchOutcome:
-        return BatchOutcome(upserted_count=applied, errors=list(self.errors.items))
+    def refuse_unless_applicable(self, allow_partial: bool) -> None:
+        """Raises ValidationFailed when the invalid items hold the whole batch back."""
+        if not allow_partial:
+            self.errors.raise_if_any()
+
+    def written(self, count: int) -> Upserted:
+        return Upserted(count=count, skipped=list(self.errors.items))
 
 
-def refuse_batch(actor: User, count: int) -> BatchOutcome | None:
-    """The outcome of a batch refused as a whole (not an admin, empty, too big), else None."""
-    errors = Errors()
-    if not actor.is_admin:
-        errors.add(("input",), ErrorCode.FORBIDDEN, "Only account admins may sync the directory.")
-    elif count == 0:
-        errors.add(ITEMS_PATH, ErrorCode.INVALID, "Send at least one item.")
-    elif count > MAX_ITEMS:
-        errors.add(
+def refuse_batch(actor: User, count: int) -> None:
+    """Raises ValidationFailed for a batch refused as a whole: not an admin, empty, too big."""
+    require_admin(actor, AdminOnly.SYNC)
+    if count == 0:
+        raise ValidationFailed.one(ITEMS_PATH, ErrorCode.INVALID, "Send at least one item.")
+    if count > MAX_ITEMS:
+        raise ValidationFailed.one(
             ITEMS_PATH, ErrorCode.TOO_MANY, f"Send at most {MAX_ITEMS} items per call ({count})."
         )
-    return BatchOutcome(upserted_count=0, errors=list(errors.items)) if errors else None
 
 
-def start_batch(actor: User, external_ids: list[str]) -> ItemErrors | BatchOutcome:
-    """The errors of a batch, its external ids checked; or the outcome of a batch refused whole."""
-    refused = refuse_batch(actor, len(external_ids))
-    if refused:
-        return refused
+def start_batch(actor: User, external_ids: list[str]) -> ItemErrors:
+    """The errors of a batch, its external ids checked; raises for a batch refused whole."""
+    refuse_batch(actor, len(external_ids))
     problems = ItemErrors()
     check_external_ids(problems, external_ids)
     return problems
@@ -80,17 +84,16 @@ async def write_batch(
     update_fields: Sequence[str],
     *,
     also: Callable[[], Awaitable[None]] | None = None,
-) -> BatchOutcome:
+) -> Upserted:
     """Upserts the rows of the valid items in one statement, unless the invalid ones hold the
     batch back; ``also`` runs last in the same transaction."""
-    if not should_apply(problems, allow_partial):
-        return problems.outcome(0)
+    problems.refuse_unless_applicable(allow_partial)
     if rows:
         async with in_transaction():
             await model.bulk_create(rows, on_conflict=EXTERNAL_KEY, update_fields=update_fields)
             if also is not None:
                 await also()
-    return problems.outcome(len(rows))
+    return problems.written(len(rows))
 
 
 def lookup_keys(values: Iterable[str], max_length: int = MAX_EXTERNAL_ID) -> set[str]:
@@ -98,27 +101,23 @@ def lookup_keys(values: Iterable[str], max_length: int = MAX_EXTERNAL_ID) -> set
     return {v for v in values if len(v) <= max_length}
 
 
-def should_apply(problems: ItemErrors, allow_partial: bool) -> bool:
-    return allow_partial or not problems.bad
-
-
 def check_external_ids(problems: ItemErrors, external_ids: list[str]) -> None:
     """Each item needs its own external id: present, bounded, once per batch."""
     seen: dict[str, int] = {}
     for index, external_id in enumerate(external_ids):
         if not external_id.strip():
-            problems.add(index, "externalId", ErrorCode.REQUIRED, "The external id is empty.")
+            problems.add(index, "external_id", ErrorCode.REQUIRED, "The external id is empty.")
         elif len(external_id) > MAX_EXTERNAL_ID:
             problems.add(
                 index,
-                "externalId",
+                "external_id",
                 ErrorCode.INVALID,
                 f"The external id is longer than {MAX_EXTERNAL_ID} characters.",
             )
         elif external_id in seen:
             problems.add(
                 index,
-                "externalId",
+                "external_id",
                 ErrorCode.DUPLICATE,
                 f"The external id {external_id!r} is also item {seen[external_id]}.",
             )
@@ -213,10 +212,10 @@ def check_not_before(
     field_name: str,
     value: datetime | None,
     start: datetime | None,
-    start_name: str,
+    message: str,
 ) -> None:
     if value is not None and start is not None and value < start:
-        problems.add(index, field_name, ErrorCode.INVALID, f"{field_name} is before {start_name}.")
+        problems.add(index, field_name, ErrorCode.INVALID, message)
 
 
 def check_amount(

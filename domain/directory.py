@@ -18,18 +18,18 @@ from tortoise.transactions import in_transaction
 
 from domain.batches import (
     EXTERNAL_KEY,
-    BatchOutcome,
+    ITEMS_PATH,
     ItemErrors,
+    Upserted,
     clean_name,
     find_user,
     lookup_keys,
-    should_apply,
     start_batch,
     user_ids_by_external_id,
     write_batch,
 )
 from domain.enums import GoalPermission, ObjectType, Seat
-from domain.errors import ErrorCode
+from domain.errors import ErrorCode, ValidationFailed
 from domain.models import Pipeline, Team, TeamMembership, User
 
 MAX_EMAIL = 320
@@ -186,10 +186,8 @@ def _email_clash(
 
 async def upsert_users(
     actor: User, items: Sequence[UserItem], *, allow_partial: bool = False
-) -> BatchOutcome:
+) -> Upserted:
     problems = start_batch(actor, [item.external_id for item in items])
-    if isinstance(problems, BatchOutcome):
-        return problems
     account_id = actor.account_id
     emails = [_clean_email(problems, i, item.email) for i, item in enumerate(items)]
     names = [clean_name(problems, i, item.name) for i, item in enumerate(items)]
@@ -206,7 +204,7 @@ async def upsert_users(
     for index, target in targets.items():
         item = items[index]
         if target.id == actor.id and (item.is_admin is False or item.active is False):
-            field_name = "isAdmin" if item.is_admin is False else "active"
+            field_name = "is_admin" if item.is_admin is False else "active"
             problems.add(
                 index,
                 field_name,
@@ -219,8 +217,7 @@ async def upsert_users(
         problems.add(
             index, "email", ErrorCode.DUPLICATE, f"{emails[index]!r} is also the email of {holder}."
         )
-    if not should_apply(problems, allow_partial):
-        return problems.outcome(0)
+    problems.refuse_unless_applicable(allow_partial)
 
     good = problems.good(len(items))
     rows: list[User] = []
@@ -272,24 +269,19 @@ async def upsert_users(
                 update_fields=("email", "name", "seat", "goal_permission", "is_admin", "active"),
             )
     except IntegrityError:
-        return _concurrent_change()
-    return problems.outcome(len(rows))
+        raise ValidationFailed.one(
+            ITEMS_PATH,
+            ErrorCode.DUPLICATE,
+            "Another change to the same users landed meanwhile; nothing was applied. "
+            "Send it again.",
+        ) from None
+    return problems.written(len(rows))
 
 
 def _keep(given: T | None, stored: T | None, default: T) -> T:
     if given is not None:
         return given
     return stored if stored is not None else default
-
-
-def _concurrent_change() -> BatchOutcome:
-    problems = ItemErrors()
-    problems.errors.add(
-        ("input", "items"),
-        ErrorCode.DUPLICATE,
-        "Another change to the same users landed meanwhile; nothing was applied. Send it again.",
-    )
-    return problems.outcome(0)
 
 
 # ---------------------------------------------------------------- teams
@@ -306,10 +298,8 @@ class TeamItem:
 
 async def upsert_teams(
     actor: User, items: Sequence[TeamItem], *, allow_partial: bool = False
-) -> BatchOutcome:
+) -> Upserted:
     problems = start_batch(actor, [item.external_id for item in items])
-    if isinstance(problems, BatchOutcome):
-        return problems
     account_id = actor.account_id
     names = [clean_name(problems, i, item.name) for i, item in enumerate(items)]
     wanted = {m for item in items for m in item.member_external_ids or ()}
@@ -320,11 +310,12 @@ async def upsert_teams(
             continue
         members[index] = set()
         for position, member in enumerate(item.member_external_ids):
-            user_id = find_user(problems, index, ("memberExternalIds", position), member, user_ids)
+            user_id = find_user(
+                problems, index, ("member_external_ids", position), member, user_ids
+            )
             if user_id is not None:
                 members[index].add(user_id)
-    if not should_apply(problems, allow_partial):
-        return problems.outcome(0)
+    problems.refuse_unless_applicable(allow_partial)
 
     good = problems.good(len(items))
     rows = [
@@ -354,7 +345,7 @@ async def upsert_teams(
                     for user_id in sorted(members[i])
                 ]
             )
-    return problems.outcome(len(rows))
+    return problems.written(len(rows))
 
 
 # ---------------------------------------------------------------- pipelines
@@ -369,10 +360,8 @@ class PipelineItem:
 
 async def upsert_pipelines(
     actor: User, items: Sequence[PipelineItem], *, allow_partial: bool = False
-) -> BatchOutcome:
+) -> Upserted:
     problems = start_batch(actor, [item.external_id for item in items])
-    if isinstance(problems, BatchOutcome):
-        return problems
     account_id = actor.account_id
     names = [clean_name(problems, i, item.name) for i, item in enumerate(items)]
     stored_types = dict(
@@ -387,7 +376,7 @@ async def upsert_pipelines(
             # Goals and records already point at it as a pipeline of the stored kind.
             problems.add(
                 index,
-                "objectType",
+                "object_type",
                 ErrorCode.IMMUTABLE,
                 f"Pipeline {item.external_id!r} holds {ObjectType(stored).lower()}s; "
                 "its object type cannot change.",

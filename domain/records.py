@@ -15,8 +15,8 @@ from tortoise.models import Model
 
 from domain import live
 from domain.batches import (
-    BatchOutcome,
     ItemErrors,
+    Upserted,
     check_amount,
     check_not_before,
     check_reference,
@@ -67,14 +67,14 @@ async def _write_records(
     rows: Sequence[Model],
     update_fields: Sequence[str],
     account_id: int,
-) -> BatchOutcome:
+) -> Upserted:
     """Write the batch and count the change for live progress in its transaction; once it has
     committed, queue the account's live refresh."""
     mark = partial(live.mark_records_changed, account_id)
-    outcome = await write_batch(problems, allow_partial, model, rows, update_fields, also=mark)
-    if outcome.upserted_count:
+    written = await write_batch(problems, allow_partial, model, rows, update_fields, also=mark)
+    if written.count:
         await live.after_records_changed(account_id)
-    return outcome
+    return written
 
 
 class _References:
@@ -100,12 +100,12 @@ class _References:
         return cls(owners, pipelines)
 
     def owner(self, problems: ItemErrors, index: int, external_id: str) -> int | None:
-        return find_user(problems, index, "ownerExternalId", external_id, self.owners)
+        return find_user(problems, index, "owner_external_id", external_id, self.owners)
 
     def pipeline(
         self, problems: ItemErrors, index: int, external_id: str, object_type: ObjectType
     ) -> int | None:
-        field_name = "pipelineExternalId"
+        field_name = "pipeline_external_id"
         if not check_reference(problems, index, field_name, external_id, "pipeline"):
             return None
         found = self.pipelines.get(external_id)
@@ -132,10 +132,8 @@ class _References:
 
 async def upsert_tickets(
     actor: User, items: Sequence[TicketItem], *, allow_partial: bool = False
-) -> BatchOutcome:
+) -> Upserted:
     problems = start_batch(actor, [item.external_id for item in items])
-    if isinstance(problems, BatchOutcome):
-        return problems
     account_id = actor.account_id
     refs = await _References.load(
         account_id,
@@ -146,11 +144,20 @@ async def upsert_tickets(
     for index, item in enumerate(items):
         pipeline_id = refs.pipeline(problems, index, item.pipeline_external_id, ObjectType.TICKET)
         owner_id = refs.owner(problems, index, item.owner_external_id)
-        created_at = to_utc(problems, index, "createdAt", item.created_at)
-        responded_at = to_utc(problems, index, "firstRespondedAt", item.first_responded_at)
-        closed_at = to_utc(problems, index, "closedAt", item.closed_at)
-        check_not_before(problems, index, "firstRespondedAt", responded_at, created_at, "createdAt")
-        check_not_before(problems, index, "closedAt", closed_at, created_at, "createdAt")
+        created_at = to_utc(problems, index, "created_at", item.created_at)
+        responded_at = to_utc(problems, index, "first_responded_at", item.first_responded_at)
+        closed_at = to_utc(problems, index, "closed_at", item.closed_at)
+        check_not_before(
+            problems,
+            index,
+            "first_responded_at",
+            responded_at,
+            created_at,
+            "firstRespondedAt is before createdAt.",
+        )
+        check_not_before(
+            problems, index, "closed_at", closed_at, created_at, "closedAt is before createdAt."
+        )
         if index not in problems.bad:
             rows.append(
                 Ticket(
@@ -175,10 +182,8 @@ async def upsert_tickets(
 
 async def upsert_deals(
     actor: User, items: Sequence[DealItem], *, allow_partial: bool = False
-) -> BatchOutcome:
+) -> Upserted:
     problems = start_batch(actor, [item.external_id for item in items])
-    if isinstance(problems, BatchOutcome):
-        return problems
     account_id = actor.account_id
     refs = await _References.load(
         account_id,
@@ -190,8 +195,8 @@ async def upsert_deals(
         pipeline_id = refs.pipeline(problems, index, item.pipeline_external_id, ObjectType.DEAL)
         owner_id = refs.owner(problems, index, item.owner_external_id)
         amount = check_amount(problems, index, "amount", item.amount)
-        created_at = to_utc(problems, index, "createdAt", item.created_at)
-        closed_won_at = to_utc(problems, index, "closedWonAt", item.closed_won_at)
+        created_at = to_utc(problems, index, "created_at", item.created_at)
+        closed_won_at = to_utc(problems, index, "closed_won_at", item.closed_won_at)
         if index not in problems.bad:
             rows.append(
                 Deal(
@@ -216,16 +221,14 @@ async def upsert_deals(
 
 async def upsert_engagements(
     actor: User, items: Sequence[EngagementItem], *, allow_partial: bool = False
-) -> BatchOutcome:
+) -> Upserted:
     problems = start_batch(actor, [item.external_id for item in items])
-    if isinstance(problems, BatchOutcome):
-        return problems
     account_id = actor.account_id
     refs = await _References.load(account_id, [item.owner_external_id for item in items])
     rows: list[Engagement] = []
     for index, item in enumerate(items):
         owner_id = refs.owner(problems, index, item.owner_external_id)
-        occurred_at = to_utc(problems, index, "occurredAt", item.occurred_at)
+        occurred_at = to_utc(problems, index, "occurred_at", item.occurred_at)
         if index not in problems.bad:
             rows.append(
                 Engagement(

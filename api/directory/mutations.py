@@ -6,12 +6,13 @@ from typing import TYPE_CHECKING, Annotated, Any, Protocol, TypeVar
 
 import strawberry
 
+from api.common.mutations import run_mutation
 from api.common.types import user_errors
 from api.context import Info
 from api.directory.inputs import UpsertPipelinesInput, UpsertTeamsInput, UpsertUsersInput
 from api.directory.types import UpsertPayload
 from domain import directory
-from domain.batches import BatchOutcome
+from domain.batches import Upserted
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
@@ -26,7 +27,7 @@ class UpsertInput(Protocol):
 
 async def upsert(
     info: Info,
-    upsert_items: Callable[..., Awaitable[BatchOutcome]],
+    upsert_items: Callable[..., Awaitable[Upserted]],
     item_type: type[Item],
     input: UpsertInput,
 ) -> UpsertPayload:
@@ -37,13 +38,14 @@ async def upsert(
     """
     names = [field.name for field in dataclasses.fields(item_type)]
     items = [item_type(**{name: getattr(item, name) for name in names}) for item in input.items]
-    outcome = await upsert_items(
-        info.context.viewer, items, allow_partial=bool(input.allow_partial)
-    )
-    if outcome.upserted_count:
-        info.context.forget_loaded()
-    return UpsertPayload(
-        upserted_count=outcome.upserted_count, user_errors=user_errors(outcome.errors)
+    command = upsert_items(info.context.viewer, items, allow_partial=bool(input.allow_partial))
+    return await run_mutation(
+        info,
+        command,
+        UpsertPayload,
+        lambda written: UpsertPayload(
+            upserted_count=written.count, user_errors=user_errors(written.skipped)
+        ),
     )
 
 

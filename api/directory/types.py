@@ -179,6 +179,7 @@ class User(Node):
 @strawberry.type(description="What a batch upsert applied and what it refused.")
 class UpsertPayload:
     upserted_count: int = strawberry.field(
-        description="Items created or updated; 0 when anything was refused without allowPartial."
+        default=0,
+        description="Items created or updated; 0 when anything was refused without allowPartial.",
     )
     user_errors: list[UserError] = user_errors_field()
