@@ -130,7 +130,7 @@ async def create_goal(actor: User, reach: Reach, draft: GoalDraft) -> Goal:
             [*(draft.pipeline_ids or []), *_milestone_pipeline_ids(contributors)],
         )
         goal_pipeline_ids = check_goal_pipelines(
-            errors, (*root, "pipelineIds"), draft.type, draft.pipeline_ids, directory
+            errors, (*root, "pipeline_ids"), draft.type, draft.pipeline_ids, directory
         )
         plans = plan_contributors(
             errors,
@@ -339,7 +339,7 @@ async def apply_goal_targets(
     notification_ids: list[int] = []
     change_id = _new_change_id()
     async with in_transaction():
-        loaded = await _load_goal(actor, reach, application.goal_id, errors, (*root, "goalId"))
+        loaded = await _load_goal(actor, reach, application.goal_id, errors, (*root, "goal_id"))
         if loaded is None:
             raise ValidationFailed(errors.items)
         goal = loaded.goal
@@ -347,13 +347,13 @@ async def apply_goal_targets(
         periods = await _goal_periods(all_ids[0])
         cg_ids = _check_ids_of(
             errors,
-            (*root, "contributorIds"),
+            (*root, "contributor_ids"),
             application.contributor_goal_ids,
             set(all_ids),
             "No such contributor on this goal.",
         )
         indexes = _check_indexes(
-            errors, (*root, "milestoneIndexes"), application.milestone_indexes, len(periods)
+            errors, (*root, "milestone_indexes"), application.milestone_indexes, len(periods)
         )
         check_amount(errors, (*root, "amount"), application.amount)
         chosen = cg_ids if cg_ids is not None else all_ids
@@ -364,7 +364,7 @@ async def apply_goal_targets(
                 for cg_id in chosen
             ):
                 errors.add(
-                    (*root, "milestoneIndexes", str(i)), ErrorCode.IMMUTABLE, _final_message(index)
+                    (*root, "milestone_indexes", str(i)), ErrorCode.IMMUTABLE, _final_message(index)
                 )
         if errors:
             raise ValidationFailed(errors.items)
@@ -472,7 +472,7 @@ async def update_goal(actor: User, reach: Reach, edit: GoalEdit) -> Goal:
         name = clean_name(errors, (*root, "name"), edit.name) if edit.name is not None else None
         if edit.pipeline_ids is not None and set(edit.pipeline_ids) != set(goal_pipeline_ids):
             errors.add(
-                (*root, "pipelineIds"),
+                (*root, "pipeline_ids"),
                 ErrorCode.IMMUTABLE,
                 "A goal's pipelines cannot change after creation.",
             )
@@ -487,7 +487,7 @@ async def update_goal(actor: User, reach: Reach, edit: GoalEdit) -> Goal:
         removed = (
             _check_ids_of(
                 errors,
-                (*root, "removeContributorIds"),
+                (*root, "remove_contributor_ids"),
                 edit.remove_contributor_goal_ids,
                 current_ids,
                 "No such contributor on this goal.",
@@ -498,13 +498,13 @@ async def update_goal(actor: User, reach: Reach, edit: GoalEdit) -> Goal:
         remaining = len(current_ids - set(removed))
         if removed and remaining == 0 and not additions:
             errors.add(
-                (*root, "removeContributorIds"),
+                (*root, "remove_contributor_ids"),
                 ErrorCode.INVALID,
                 "A goal keeps at least one contributor; delete the goal instead.",
             )
         plans: list[ContributorPlan] = []
         if additions:
-            path = (*root, "addContributors")
+            path = (*root, "add_contributors")
             if remaining + len(additions) > MAX_CONTRIBUTORS:
                 errors.add(
                     path,
@@ -577,11 +577,11 @@ def _check_target_edits(
         item = (*path, str(i))
         if edit.contributor_goal_id not in contributor_goal_ids:
             errors.add(
-                (*item, "contributorId"), ErrorCode.NOT_FOUND, "No such contributor on this goal."
+                (*item, "contributor_id"), ErrorCode.NOT_FOUND, "No such contributor on this goal."
             )
         if not 0 <= edit.milestone_index < milestone_count:
             errors.add(
-                (*item, "milestoneIndex"),
+                (*item, "milestone_index"),
                 ErrorCode.INVALID,
                 f"The goal's milestones are numbered 0 to {milestone_count - 1}.",
             )

@@ -142,13 +142,13 @@ def plan_milestones(
 ) -> list[Period] | None:
     """The milestones of a valid date range, else None with the reason recorded."""
     if draft.end_date < draft.start_date:
-        errors.add([*path, "endDate"], ErrorCode.INVALID, "The end date is before the start date.")
+        errors.add([*path, "end_date"], ErrorCode.INVALID, "The end date is before the start date.")
         return None
     if exceeds_max_duration(draft.start_date, draft.end_date):
-        errors.add([*path, "endDate"], ErrorCode.INVALID, "A goal lasts at most 5 years.")
+        errors.add([*path, "end_date"], ErrorCode.INVALID, "A goal lasts at most 5 years.")
         return None
     if outside_goal_dates(draft.start_date, draft.end_date):
-        field = "startDate" if draft.start_date < FIRST_GOAL_DATE else "endDate"
+        field = "start_date" if draft.start_date < FIRST_GOAL_DATE else "end_date"
         errors.add(
             [*path, field],
             ErrorCode.INVALID,
@@ -273,7 +273,7 @@ def _check_who(
         return None
     if draft.user_id is not None:
         user = directory.users.get(draft.user_id)
-        where = (*path, "userId")
+        where = (*path, "user_id")
         if user is None or not reach.has_user(user.id):
             errors.add(where, ErrorCode.NOT_FOUND, "No such user within your reach.")
             return None
@@ -288,7 +288,7 @@ def _check_who(
     else:
         assert draft.team_id is not None
         team = directory.teams.get(draft.team_id)
-        where = (*path, "teamId")
+        where = (*path, "team_id")
         if team is None or not reach.has_team(team.id):
             errors.add(where, ErrorCode.NOT_FOUND, "No such team within your reach.")
             return None
@@ -336,7 +336,7 @@ def _check_milestone_pipelines(
         return None
     if subsets is None:
         return [list(goal_pipeline_ids) for _ in range(milestone_count)]
-    where = (*path, "milestonePipelineIds")
+    where = (*path, "milestone_pipeline_ids")
     if not goal_pipeline_ids:
         errors.add(where, ErrorCode.INVALID, "This goal type takes no pipelines.")
         return None
