@@ -11,7 +11,7 @@ import strawberry
 
 from api.goals.types import GoalCategory, GoalType, MilestonePeriod, NotificationKind
 from api.ids import from_global_id
-from domain.goals.service import (
+from domain.goals.changes import (
     Deletable,
     DeletionRef,
     GoalEdit,
