@@ -44,9 +44,9 @@ from graphql.execution.values import VariableValues, get_argument_values, get_va
 from strawberry.extensions import SchemaExtension
 
 from api.common.pagination import DEFAULT_PAGE_SIZE
-from api.goals.types import DEFAULT_HISTORY_DAYS, MAX_HISTORY_DAYS
 from domain.goals.queries import largest_goal_size
 from domain.goals.validation import MAX_CONTRIBUTORS
+from domain.history import DEFAULT_HISTORY_DAYS, MAX_HISTORY_DAYS
 from domain.periods import MAX_GOAL_YEARS
 
 # ---------------------------------------------------------------- list bounds

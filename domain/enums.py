@@ -139,3 +139,8 @@ def pipeline_object_type(goal_type: GoalType) -> ObjectType | None:
     if goal_type in (GoalType.CALLS_LOGGED, GoalType.MEETINGS_BOOKED):
         return None
     return ObjectType.TICKET
+
+
+def forecastable(milestone_period: MilestonePeriod, pipeline_count: int) -> bool:
+    """Whether a client may forecast the goal: not by year, and over one pipeline at most."""
+    return milestone_period is not MilestonePeriod.YEARLY and pipeline_count <= 1

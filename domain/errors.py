@@ -46,6 +46,11 @@ class Errors:
             raise ValidationFailed(self.items)
 
 
+class Refused(Exception):
+    """A question a rule turns down (a query's argument out of bounds); the message is for the
+    client. Commands refuse with ValidationFailed instead."""
+
+
 class ValidationFailed(Exception):
     """How every command refuses: raised inside it to abandon its transaction, turned into the
     payload's user errors by the API. Paths name input fields in snake_case."""

@@ -2,11 +2,12 @@
 
 from graphql import GraphQLError
 
+from domain.errors import Refused
 from domain.models import User
 from domain.permissions import AdminOnly, may
 
 
-class PublicError(Exception):
+class PublicError(Refused):
     """An expected failure of a query (a bad page size, a limit): its message is for the client."""
 
 
@@ -15,7 +16,7 @@ def should_mask_error(error: GraphQLError) -> bool:
     original = error.original_error
     if original is None:
         return False
-    return not isinstance(original, PublicError | GraphQLError)
+    return not isinstance(original, Refused | GraphQLError)
 
 
 def admin_only(viewer: User, operation: AdminOnly) -> None:

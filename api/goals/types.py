@@ -28,6 +28,7 @@ from api.insight.leaderboard import (
 from api.insight.pace import PACE_DESCRIPTION, Pace
 from domain import enums
 from domain import models as m
+from domain.history import MAX_HISTORY_DAYS, history_dates
 from domain.ranges import NO_RANGE_MILESTONES, DateRange, GoalOverRange, RangeProgress
 from domain.rollup import Level
 from domain.sql import quantize4
@@ -120,9 +121,6 @@ Contributor = Annotated[
     ),
 ]
 
-DEFAULT_HISTORY_DAYS = 90
-MAX_HISTORY_DAYS = 366
-
 
 def local_today(info: Info) -> datetime.date:
     """Today in the account's timezone, read once per request so every status agrees."""
@@ -149,14 +147,6 @@ def status_today(
         target=progress.target,
         percent=percent,
     )
-
-
-def days_after(day: datetime.date, days: int) -> datetime.date:
-    """``day`` moved by ``days``, stopping at the first or last date there is."""
-    try:
-        return day + datetime.timedelta(days=days)
-    except OverflowError:
-        return datetime.date.max if days > 0 else datetime.date.min
 
 
 @strawberry.type(description="Where a goal, contributor goal or milestone stands.")
@@ -425,14 +415,7 @@ class ContributorGoal(Node):
             datetime.date | None, strawberry.argument(description="The last day, inclusive.")
         ] = None,
     ) -> list[ProgressPoint]:
-        last = to or (
-            days_after(from_, DEFAULT_HISTORY_DAYS - 1) if from_ is not None else local_today(info)
-        )
-        first = from_ or days_after(last, 1 - DEFAULT_HISTORY_DAYS)
-        if first > last:
-            raise PublicError("`from` must not be after `to`.")
-        if (last - first).days + 1 > MAX_HISTORY_DAYS:
-            raise PublicError(f"History covers at most {MAX_HISTORY_DAYS} days per call.")
+        first, last = history_dates(from_, to, local_today(info))
         rows = await info.context.loader(loaders.load_snapshots).load((self.row.id, first, last))
         return [
             ProgressPoint(
@@ -503,10 +486,10 @@ class Goal(Node):
 
     @strawberry.field(description="False for goals over several pipelines or by year.")
     async def forecastable(self, info: Info) -> bool:
-        if self.row.milestone_period == enums.MilestonePeriod.YEARLY:
-            return False
+        if not enums.forecastable(self.row.milestone_period, 0):
+            return False  # whatever its pipelines: no need to load them
         ids = await info.context.loader(loaders.load_pipeline_ids_of_goals).load(self.row.id)
-        return len(ids) <= 1
+        return enums.forecastable(self.row.milestone_period, len(ids))
 
     @strawberry.field(description="The notification kinds the contributors receive.")
     def notify(self) -> list[NotificationKind]:
