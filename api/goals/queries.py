@@ -5,7 +5,6 @@ from typing import Annotated
 
 import strawberry
 
-from api.common.errors import PublicError
 from api.common.pagination import AfterArgument, FirstArgument, page_size
 from api.common.types import Connection, Edge, PageInfo
 from api.context import Info
@@ -23,14 +22,7 @@ from api.goals.filters import (
 from api.goals.types import Goal, MilestonePeriod, MilestoneWindow, local_today
 from api.ids import from_global_id
 from domain.goals import queries as goal_queries
-from domain.periods import (
-    FIRST_GOAL_DATE,
-    LAST_GOAL_DATE,
-    MAX_GOAL_YEARS,
-    exceeds_max_duration,
-    milestone_periods,
-    outside_goal_dates,
-)
+from domain.goals.validation import preview_milestones
 
 
 @strawberry.type
@@ -131,13 +123,7 @@ class GoalQuery:
             ),
         ] = False,
     ) -> list[MilestoneWindow]:
-        if end_date < start_date:
-            raise PublicError("`endDate` must not be before `startDate`.")
-        if exceeds_max_duration(start_date, end_date):
-            raise PublicError(f"A goal lasts at most {MAX_GOAL_YEARS} years.")
-        if outside_goal_dates(start_date, end_date):
-            raise PublicError(f"Goal dates lie between {FIRST_GOAL_DATE} and {LAST_GOAL_DATE}.")
-        periods = milestone_periods(
+        periods = preview_milestones(
             start_date,
             end_date,
             milestone_period,

@@ -20,11 +20,12 @@ from domain.enums import (
     Seat,
     pipeline_object_type,
 )
-from domain.errors import ErrorCode, Errors, Path
+from domain.errors import ErrorCode, Errors, Path, Refused
 from domain.models import Pipeline, Team, User
 from domain.periods import (
     FIRST_GOAL_DATE,
     LAST_GOAL_DATE,
+    MAX_GOAL_YEARS,
     Period,
     exceeds_max_duration,
     milestone_periods,
@@ -141,25 +142,50 @@ def plan_milestones(
     fiscal_year_start_month: int,
 ) -> list[Period] | None:
     """The milestones of a valid date range, else None with the reason recorded."""
-    if draft.end_date < draft.start_date:
-        errors.add([*path, "end_date"], ErrorCode.INVALID, "The end date is before the start date.")
-        return None
-    if exceeds_max_duration(draft.start_date, draft.end_date):
-        errors.add([*path, "end_date"], ErrorCode.INVALID, "A goal lasts at most 5 years.")
-        return None
-    if outside_goal_dates(draft.start_date, draft.end_date):
-        field = "start_date" if draft.start_date < FIRST_GOAL_DATE else "end_date"
-        errors.add(
-            [*path, field],
-            ErrorCode.INVALID,
-            f"Goal dates lie between {FIRST_GOAL_DATE} and {LAST_GOAL_DATE}.",
-        )
+    problem = goal_dates_problem(draft.start_date, draft.end_date)
+    if problem is not None:
+        field, message = problem
+        errors.add([*path, field], ErrorCode.INVALID, message)
         return None
     return milestone_periods(
         draft.start_date,
         draft.end_date,
         draft.milestone_period,
         align_to_fiscal_year=draft.align_to_fiscal_year,
+        fiscal_year_start_month=fiscal_year_start_month,
+    )
+
+
+def goal_dates_problem(start_date: date, end_date: date) -> tuple[str, str] | None:
+    """The date field a goal's dates fail on and why, or None when they may be a goal's."""
+    if end_date < start_date:
+        return "end_date", "The end date is before the start date."
+    if exceeds_max_duration(start_date, end_date):
+        return "end_date", f"A goal lasts at most {MAX_GOAL_YEARS} years."
+    if outside_goal_dates(start_date, end_date):
+        field = "start_date" if start_date < FIRST_GOAL_DATE else "end_date"
+        return field, f"Goal dates lie between {FIRST_GOAL_DATE} and {LAST_GOAL_DATE}."
+    return None
+
+
+def preview_milestones(
+    start_date: date,
+    end_date: date,
+    milestone_period: MilestonePeriod,
+    *,
+    align_to_fiscal_year: bool,
+    fiscal_year_start_month: int,
+) -> list[Period]:
+    """The milestones a goal with these dates would get; refused, with the words creating
+    such a goal would get, when the dates cannot be a goal's."""
+    problem = goal_dates_problem(start_date, end_date)
+    if problem is not None:
+        raise Refused(problem[1])
+    return milestone_periods(
+        start_date,
+        end_date,
+        milestone_period,
+        align_to_fiscal_year=align_to_fiscal_year,
         fiscal_year_start_month=fiscal_year_start_month,
     )
 

@@ -386,7 +386,7 @@ async def test_milestone_preview_refuses_reversed_or_too_long_ranges(client):
         "milestonePeriod": "WEEKLY",
     }
     body = await gql(client, tenant.admin_token, query, reversed_range, expect_errors=True)
-    assert body["errors"][0]["message"] == "`endDate` must not be before `startDate`."
+    assert body["errors"][0]["message"] == "The end date is before the start date."
     too_long = {"startDate": "2026-01-01", "endDate": "2031-01-01", "milestonePeriod": "YEARLY"}
     body = await gql(client, tenant.admin_token, query, too_long, expect_errors=True)
     assert body["errors"][0]["message"] == "A goal lasts at most 5 years."
