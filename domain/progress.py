@@ -4,7 +4,7 @@ the outcomes that notifications announce; and the roll-up alone, after target ed
 
 import time
 from collections import defaultdict
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -119,18 +119,18 @@ async def refresh_account(
         result.milestones_changed = values.changed
         result.milestones_finalized = len(values.finalized_ids)
         await keep_records(account_id, values.finalized_ids, tz)
-        rolled = await _roll_up(
-            account_id,
-            goal_ids,
-            live_only=True,
-            refresh=_RefreshMark(now, today, set(values.finalized_ids)),
-        )
-        result.contributor_goals = rolled.contributor_goals
-        result.outcomes = rolled.outcomes
+        goals = await _load_milestone_numbers(account_id, goal_ids, live_only=True)
+        levels = roll_up(goals)
+        finalized = await _finalized_milestones(set(values.finalized_ids))
+        day = refreshed(goals, levels, today, finalized)
+        await _write_levels(goals, levels, refreshed_at=now)
+        await _write_snapshots(today, day.snapshots)
+        result.contributor_goals = len(day.snapshots)
+        result.outcomes = day.outcomes
         await store_refreshed_pace(account_id, goal_ids, today)
-        if rolled.outcomes:
+        if day.outcomes:
             result.notification_ids = list(
-                await notifications.record_outcomes(account_id, rolled.outcomes)
+                await notifications.record_outcomes(account_id, day.outcomes)
             )
         if goal_ids is None and (
             account.last_refresh_date is None or account.last_refresh_date < today
@@ -196,7 +196,8 @@ async def recompute_rollups(goal_ids: Sequence[int]) -> None:
     goal_ids = sorted(set(goal_ids))
     if not goal_ids:
         return
-    await _roll_up(None, goal_ids, live_only=False, refresh=None)
+    goals = await _load_milestone_numbers(None, goal_ids, live_only=False)
+    await _write_levels(goals, roll_up(goals), refreshed_at=None)
     await store_edited_pace(goal_ids)
 
 
@@ -236,20 +237,39 @@ async def _live_windows(
 
 
 @dataclass(frozen=True, slots=True)
-class _RefreshMark:
-    now: datetime
-    today: date
-    finalized_ids: set[int]
+class ContributorMilestones:
+    """A contributor goal's milestone figures in order, as the roll-up reads them."""
+
+    milestones: list[MilestoneNumbers]
+    all_final: bool = False
+    was_final: bool = False  # the contributor goal was final before this refresh
+
+
+@dataclass(frozen=True, slots=True)
+class GoalMilestones:
+    type: GoalType
+    start_date: date
+    end_date: date
+    contributor_goals: dict[int, ContributorMilestones]
+
+
+@dataclass(frozen=True, slots=True)
+class Levels:
+    contributor_goals: dict[int, Level]
+    goals: dict[int, Level]
 
 
 @dataclass(slots=True)
-class _Rolled:
-    contributor_goals: int = 0
+class Refreshed:
+    """What a refresh records besides the numbers: a snapshot of each contributor goal that was
+    not yet final, and the outcomes of the milestones and contributor goals it made final."""
+
+    snapshots: dict[int, Level] = field(default_factory=dict)
     outcomes: list[Outcome] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
-class _Milestone:
+class FinalMilestone:
     id: int
     index: int
     start_date: date
@@ -257,18 +277,59 @@ class _Milestone:
     numbers: MilestoneNumbers
 
 
-async def _roll_up(
-    account_id: int | None,
-    goal_ids: Sequence[int] | None,
-    *,
-    live_only: bool,
-    refresh: _RefreshMark | None,
-) -> _Rolled:
-    """Contributor goals from their milestones, goals from their contributor goals.
+def roll_up(goals: Mapping[int, GoalMilestones]) -> Levels:
+    """Contributor goals from their milestones, goals from their contributor goals."""
+    levels = Levels(contributor_goals={}, goals={})
+    for goal_id, goal in goals.items():
+        average = goal.type in AVERAGE_TYPES
+        better = higher_is_better(goal.type)
+        of_goal = [
+            contributor_level(cg.milestones, average=average, higher_is_better=better)
+            for cg in goal.contributor_goals.values()
+        ]
+        levels.contributor_goals.update(zip(goal.contributor_goals, of_goal, strict=True))
+        levels.goals[goal_id] = goal_level(of_goal, average=average, higher_is_better=better)
+    return levels
 
-    A refresh covers the goals with a contributor goal not yet final (``live_only``), marks
-    contributor goals final, stamps the refresh time, records the day's snapshots and returns
-    the outcomes; a roll-up after target edits only rewrites the numbers.
+
+def refreshed(
+    goals: Mapping[int, GoalMilestones],
+    levels: Levels,
+    today: date,
+    finalized: Mapping[int, Sequence[FinalMilestone]],
+) -> Refreshed:
+    """The snapshots and outcomes of a refresh on ``today`` that froze the ``finalized``
+    milestones (by contributor goal); contributor goals final before are left alone."""
+    result = Refreshed()
+    for goal in goals.values():
+        better = higher_is_better(goal.type)
+        for cg_id, cg in goal.contributor_goals.items():
+            if cg.was_final:
+                continue
+            level = levels.contributor_goals[cg_id]
+            result.snapshots[cg_id] = level
+            result.outcomes.extend(
+                _milestone_outcome(cg_id, m, better, today) for m in finalized.get(cg_id, [])
+            )
+            if cg.all_final:
+                status = status_of(
+                    start_date=goal.start_date,
+                    end_date=goal.end_date,
+                    today=today,
+                    value=level.value,
+                    target=level.target,
+                    percent=level.percent,
+                )
+                result.outcomes.append(Outcome(cg_id, None, status))
+    return result
+
+
+async def _load_milestone_numbers(
+    account_id: int | None, goal_ids: Sequence[int] | None, *, live_only: bool
+) -> dict[int, GoalMilestones]:
+    """The milestone figures of the goals in scope, by goal and contributor goal, in order.
+
+    ``live_only`` (a refresh) takes the goals with a contributor goal not yet final.
     """
     conn = connection()
     p = Params(is_postgres(conn))
@@ -283,9 +344,8 @@ async def _roll_up(
     _, goal_rows = await conn.execute_query(
         f"SELECT id, type, start_date, end_date FROM goal WHERE id IN ({scope})", p.values
     )
-    goals = {row[0]: (GoalType(row[1]), to_date(row[2]), to_date(row[3])) for row in goal_rows}
-    if not goals:
-        return _Rolled()
+    if not goal_rows:
+        return {}
     _, rows = await conn.execute_query(
         "SELECT cg.goal_id, cg.id, cg.final, m.target, m.value, m.value_sum, m.value_count, "
         "m.final FROM milestone m JOIN contributor_goal cg ON cg.id = m.contributor_goal_id "
@@ -296,72 +356,36 @@ async def _roll_up(
     # A refresh reads every milestone of an account: keep this loop lean (asyncpg already
     # gives Decimals; SQLite gives text).
     dec = (lambda x: x) if p.postgres else to_decimal
-    contributors: dict[int, dict[int, list[MilestoneNumbers]]] = defaultdict(dict)
+    milestones: dict[int, dict[int, list[MilestoneNumbers]]] = defaultdict(dict)
     was_final: dict[int, bool] = {}
     all_final: dict[int, bool] = {}
     for goal_id, cg_id, cg_final, target, value, vsum, vcount, final in rows:
-        of_cg = contributors[goal_id].get(cg_id)
+        of_cg = milestones[goal_id].get(cg_id)
         if of_cg is None:
-            of_cg = contributors[goal_id][cg_id] = []
+            of_cg = milestones[goal_id][cg_id] = []
             was_final[cg_id] = bool(cg_final)
             all_final[cg_id] = True
         of_cg.append(MilestoneNumbers(dec(target) or ZERO, dec(value), dec(vsum), vcount))
         if not final:
             all_final[cg_id] = False
-    finalized = await _finalized_milestones(refresh.finalized_ids if refresh else set())
+    dates = {row[0]: (GoalType(row[1]), to_date(row[2]), to_date(row[3])) for row in goal_rows}
+    return {
+        goal_id: GoalMilestones(
+            *dates[goal_id],
+            contributor_goals={
+                cg_id: ContributorMilestones(numbers, all_final[cg_id], was_final[cg_id])
+                for cg_id, numbers in by_cg.items()
+            },
+        )
+        for goal_id, by_cg in milestones.items()
+    }
 
-    rolled = _Rolled()
-    cg_rows: list[list[object]] = []
-    goal_rows_out: list[list[object]] = []
-    snapshots: list[list[object]] = []
-    for goal_id, by_cg in contributors.items():
-        goal_type, goal_start, goal_end = goals[goal_id]
-        average = goal_type in AVERAGE_TYPES
-        better = higher_is_better(goal_type)
-        levels: list[Level] = []
-        for cg_id, milestones in by_cg.items():
-            level = contributor_level(milestones, average=average, higher_is_better=better)
-            levels.append(level)
-            numbers: list[object] = [
-                cg_id,
-                quantize4(level.value),
-                quantize4(level.value_sum),
-                level.value_count,
-                quantize4(level.target),
-                level.percent,
-            ]
-            if refresh is None:
-                cg_rows.append(numbers)
-                continue
-            final = all_final[cg_id]
-            cg_rows.append([*numbers, final, refresh.now])
-            if was_final[cg_id]:
-                continue
-            rolled.contributor_goals += 1
-            snapshots.append([cg_id, refresh.today, quantize4(level.value), level.percent])
-            rolled.outcomes.extend(
-                _milestone_outcome(cg_id, m, better, refresh.today)
-                for m in finalized.get(cg_id, [])
-            )
-            if final:
-                status = status_of(
-                    start_date=goal_start,
-                    end_date=goal_end,
-                    today=refresh.today,
-                    value=level.value,
-                    target=level.target,
-                    percent=level.percent,
-                )
-                rolled.outcomes.append(Outcome(cg_id, None, status))
-        level = goal_level(levels, average=average, higher_is_better=better)
-        goal_numbers: list[object] = [
-            goal_id,
-            quantize4(level.value),
-            quantize4(level.target),
-            level.percent,
-        ]
-        goal_rows_out.append(goal_numbers if refresh is None else [*goal_numbers, refresh.now])
 
+async def _write_levels(
+    goals: Mapping[int, GoalMilestones], levels: Levels, *, refreshed_at: datetime | None
+) -> None:
+    """Store the levels; a refresh (``refreshed_at``) also marks contributor goals final when
+    all their milestones are, and stamps the time."""
     cg_columns = [
         ("value", "numeric"),
         ("value_sum", "numeric"),
@@ -370,11 +394,35 @@ async def _roll_up(
         ("percent", "numeric"),
     ]
     goal_columns = [("value", "numeric"), ("target", "numeric"), ("percent", "numeric")]
-    if refresh is not None:
+    if refreshed_at is not None:
         cg_columns += [("final", "bool"), ("refreshed_at", "timestamptz")]
         goal_columns += [("refreshed_at", "timestamptz")]
+    cg_rows: list[list[object]] = []
+    for goal in goals.values():
+        for cg_id, cg in goal.contributor_goals.items():
+            level = levels.contributor_goals[cg_id]
+            numbers: list[object] = [
+                cg_id,
+                quantize4(level.value),
+                quantize4(level.value_sum),
+                level.value_count,
+                quantize4(level.target),
+                level.percent,
+            ]
+            cg_rows.append(
+                numbers if refreshed_at is None else [*numbers, cg.all_final, refreshed_at]
+            )
+    goal_rows: list[list[object]] = []
+    for goal_id, level in levels.goals.items():
+        numbers = [goal_id, quantize4(level.value), quantize4(level.target), level.percent]
+        if refreshed_at is not None:
+            numbers.append(refreshed_at)
+        goal_rows.append(numbers)
     await bulk_update("contributor_goal", ("id", "int"), cg_columns, cg_rows)
-    await bulk_update("goal", ("id", "int"), goal_columns, goal_rows_out)
+    await bulk_update("goal", ("id", "int"), goal_columns, goal_rows)
+
+
+async def _write_snapshots(today: date, snapshots: Mapping[int, Level]) -> None:
     await bulk_upsert(
         "progress_snapshot",
         ("contributor_goal_id", "date"),
@@ -384,12 +432,14 @@ async def _roll_up(
             ("value", "numeric"),
             ("percent", "numeric"),
         ],
-        snapshots,
+        [
+            [cg_id, today, quantize4(level.value), level.percent]
+            for cg_id, level in snapshots.items()
+        ],
     )
-    return rolled
 
 
-async def _finalized_milestones(ids: set[int]) -> dict[int, list[_Milestone]]:
+async def _finalized_milestones(ids: set[int]) -> dict[int, list[FinalMilestone]]:
     """The milestones this refresh froze, by contributor goal, in order."""
     if not ids:
         return {}
@@ -401,16 +451,16 @@ async def _finalized_milestones(ids: set[int]) -> dict[int, list[_Milestone]]:
         'ORDER BY contributor_goal_id, "index"',
         p.values,
     )
-    found: dict[int, list[_Milestone]] = defaultdict(list)
+    found: dict[int, list[FinalMilestone]] = defaultdict(list)
     for cg_id, m_id, index, start, end, target, value, vsum, vcount in rows:
         numbers = MilestoneNumbers(
             to_decimal(target) or Decimal(0), to_decimal(value), to_decimal(vsum), vcount
         )
-        found[cg_id].append(_Milestone(m_id, index, to_date(start), to_date(end), numbers))
+        found[cg_id].append(FinalMilestone(m_id, index, to_date(start), to_date(end), numbers))
     return found
 
 
-def _milestone_outcome(cg_id: int, milestone: _Milestone, better: bool, today: date) -> Outcome:
+def _milestone_outcome(cg_id: int, milestone: FinalMilestone, better: bool, today: date) -> Outcome:
     numbers = milestone.numbers
     value = numbers.value
     if numbers.value_count is not None:
