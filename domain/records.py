@@ -5,11 +5,12 @@ batch is written with one INSERT ... ON CONFLICT (account, external id) DO UPDAT
 thousand items cost the same few statements as one.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from functools import partial
+from typing import Any, TypeVar
 
 from tortoise.models import Model
 
@@ -130,115 +131,90 @@ class _References:
         return pipeline_id
 
 
+Item = TypeVar("Item", TicketItem, DealItem, EngagementItem)
+
+
+async def _upsert_records(
+    actor: User,
+    items: Sequence[Item],
+    allow_partial: bool,
+    model: type[Model],
+    fields_of: Callable[[ItemErrors, int, Item], dict[str, Any]],
+    pipelines: tuple[ObjectType, Sequence[str]] | None = None,
+) -> Upserted:
+    """Checks each item into the fields of its row, then writes the rows; an item's fields are
+    the columns an upsert updates.
+
+    Every record names its owner, and with ``pipelines`` (the object type they must hold and
+    each item's pipeline) a pipeline; ``fields_of`` checks the rest, recording the problems.
+    """
+    problems = start_batch(actor, [item.external_id for item in items])
+    account_id = actor.account_id
+    object_type, pipeline_ids = pipelines or (None, ())
+    refs = await _References.load(
+        account_id, [item.owner_external_id for item in items], pipeline_ids
+    )
+    rows: list[Model] = []
+    fields: dict[str, Any] = {}
+    for index, item in enumerate(items):
+        fields = {}
+        if object_type is not None:
+            fields["pipeline_id"] = refs.pipeline(problems, index, pipeline_ids[index], object_type)
+        fields["owner_id"] = refs.owner(problems, index, item.owner_external_id)
+        fields.update(fields_of(problems, index, item))
+        if index not in problems.bad:
+            rows.append(model(account_id=account_id, external_id=item.external_id, **fields))
+    return await _write_records(problems, allow_partial, model, rows, list(fields), account_id)
+
+
 async def upsert_tickets(
     actor: User, items: Sequence[TicketItem], *, allow_partial: bool = False
 ) -> Upserted:
-    problems = start_batch(actor, [item.external_id for item in items])
-    account_id = actor.account_id
-    refs = await _References.load(
-        account_id,
-        [item.owner_external_id for item in items],
-        [item.pipeline_external_id for item in items],
-    )
-    rows: list[Ticket] = []
-    for index, item in enumerate(items):
-        pipeline_id = refs.pipeline(problems, index, item.pipeline_external_id, ObjectType.TICKET)
-        owner_id = refs.owner(problems, index, item.owner_external_id)
-        created_at = to_utc(problems, index, "created_at", item.created_at)
-        responded_at = to_utc(problems, index, "first_responded_at", item.first_responded_at)
-        closed_at = to_utc(problems, index, "closed_at", item.closed_at)
-        check_not_before(
-            problems,
-            index,
-            "first_responded_at",
-            responded_at,
-            created_at,
-            "firstRespondedAt is before createdAt.",
-        )
-        check_not_before(
-            problems, index, "closed_at", closed_at, created_at, "closedAt is before createdAt."
-        )
-        if index not in problems.bad:
-            rows.append(
-                Ticket(
-                    account_id=account_id,
-                    external_id=item.external_id,
-                    pipeline_id=pipeline_id,
-                    owner_id=owner_id,
-                    created_at=created_at,
-                    first_responded_at=responded_at,
-                    closed_at=closed_at,
-                )
-            )
-    return await _write_records(
+    pipelines = (ObjectType.TICKET, [item.pipeline_external_id for item in items])
+    return await _upsert_records(actor, items, allow_partial, Ticket, _ticket_fields, pipelines)
+
+
+def _ticket_fields(problems: ItemErrors, index: int, item: TicketItem) -> dict[str, Any]:
+    created_at = to_utc(problems, index, "created_at", item.created_at)
+    responded_at = to_utc(problems, index, "first_responded_at", item.first_responded_at)
+    closed_at = to_utc(problems, index, "closed_at", item.closed_at)
+    check_not_before(
         problems,
-        allow_partial,
-        Ticket,
-        rows,
-        ("pipeline_id", "owner_id", "created_at", "first_responded_at", "closed_at"),
-        account_id,
+        index,
+        "first_responded_at",
+        responded_at,
+        created_at,
+        "firstRespondedAt is before createdAt.",
     )
+    check_not_before(
+        problems, index, "closed_at", closed_at, created_at, "closedAt is before createdAt."
+    )
+    return {"created_at": created_at, "first_responded_at": responded_at, "closed_at": closed_at}
 
 
 async def upsert_deals(
     actor: User, items: Sequence[DealItem], *, allow_partial: bool = False
 ) -> Upserted:
-    problems = start_batch(actor, [item.external_id for item in items])
-    account_id = actor.account_id
-    refs = await _References.load(
-        account_id,
-        [item.owner_external_id for item in items],
-        [item.pipeline_external_id for item in items],
-    )
-    rows: list[Deal] = []
-    for index, item in enumerate(items):
-        pipeline_id = refs.pipeline(problems, index, item.pipeline_external_id, ObjectType.DEAL)
-        owner_id = refs.owner(problems, index, item.owner_external_id)
-        amount = check_amount(problems, index, "amount", item.amount)
-        created_at = to_utc(problems, index, "created_at", item.created_at)
-        closed_won_at = to_utc(problems, index, "closed_won_at", item.closed_won_at)
-        if index not in problems.bad:
-            rows.append(
-                Deal(
-                    account_id=account_id,
-                    external_id=item.external_id,
-                    pipeline_id=pipeline_id,
-                    owner_id=owner_id,
-                    amount=amount,
-                    created_at=created_at,
-                    closed_won_at=closed_won_at,
-                )
-            )
-    return await _write_records(
-        problems,
-        allow_partial,
-        Deal,
-        rows,
-        ("pipeline_id", "owner_id", "amount", "created_at", "closed_won_at"),
-        account_id,
-    )
+    pipelines = (ObjectType.DEAL, [item.pipeline_external_id for item in items])
+    return await _upsert_records(actor, items, allow_partial, Deal, _deal_fields, pipelines)
+
+
+def _deal_fields(problems: ItemErrors, index: int, item: DealItem) -> dict[str, Any]:
+    return {
+        "amount": check_amount(problems, index, "amount", item.amount),
+        "created_at": to_utc(problems, index, "created_at", item.created_at),
+        "closed_won_at": to_utc(problems, index, "closed_won_at", item.closed_won_at),
+    }
 
 
 async def upsert_engagements(
     actor: User, items: Sequence[EngagementItem], *, allow_partial: bool = False
 ) -> Upserted:
-    problems = start_batch(actor, [item.external_id for item in items])
-    account_id = actor.account_id
-    refs = await _References.load(account_id, [item.owner_external_id for item in items])
-    rows: list[Engagement] = []
-    for index, item in enumerate(items):
-        owner_id = refs.owner(problems, index, item.owner_external_id)
-        occurred_at = to_utc(problems, index, "occurred_at", item.occurred_at)
-        if index not in problems.bad:
-            rows.append(
-                Engagement(
-                    account_id=account_id,
-                    external_id=item.external_id,
-                    kind=item.kind,
-                    owner_id=owner_id,
-                    occurred_at=occurred_at,
-                )
-            )
-    return await _write_records(
-        problems, allow_partial, Engagement, rows, ("kind", "owner_id", "occurred_at"), account_id
-    )
+    return await _upsert_records(actor, items, allow_partial, Engagement, _engagement_fields)
+
+
+def _engagement_fields(problems: ItemErrors, index: int, item: EngagementItem) -> dict[str, Any]:
+    return {
+        "kind": item.kind,
+        "occurred_at": to_utc(problems, index, "occurred_at", item.occurred_at),
+    }
