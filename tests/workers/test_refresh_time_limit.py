@@ -124,7 +124,7 @@ async def test_a_cancelled_refresh_leaves_nothing_half_written(
         # Cancelled in the server, not just abandoned by this process.
         _, running = await conn.execute_query(
             "SELECT pid FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(60)%' "
-            "AND state = 'active' AND pid <> pg_backend_pid()"
+            "AND state = 'active' AND pid <> pg_backend_pid() AND datname = current_database()"
         )
         assert list(running) == []
 
