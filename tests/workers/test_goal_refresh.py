@@ -168,10 +168,11 @@ async def test_with_redis_unreachable_a_change_is_as_fast_and_the_daily_refresh_
     unreachable = ArqJobQueue(url)
     previous = install_job_queue(unreachable)
     try:
-        started = time.monotonic()
         goal = await ann_goal(client, tenant)
-        # Connecting to the hanging one alone takes a second (the connection timeout).
-        assert time.monotonic() - started < 0.8
+        if where == "hanging":
+            # The mutation answered while its job was still being handed over: connecting to
+            # a Redis that hangs takes a second (the connection timeout) and nobody waited.
+            assert unreachable._sending
     finally:
         install_job_queue(previous)
         await unreachable.close()
