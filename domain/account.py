@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from tortoise.transactions import in_transaction
 
+from domain.data_version import account_write
 from domain.enums import GoalPermission, Seat
 from domain.errors import ErrorCode, Errors, ValidationFailed
 from domain.models import Account, ApiToken, User
@@ -185,7 +186,7 @@ async def update_account_settings(
 ) -> Account:
     """The updated account; raises ValidationFailed when nothing changed."""
     require_admin(actor, AdminOnly.CHANGE_SETTINGS)
-    async with in_transaction():
+    async with account_write(actor.account_id):
         account = await Account.select_for_update().get(id=actor.account_id)
         values, errors = _validate_settings(change, account, allow_private=allow_private_webhook)
         errors.raise_if_any()
@@ -250,7 +251,8 @@ async def revoke_api_token(actor: User, token_id: int | None) -> None:
         query = query.filter(user_id=actor.id)
     if not await query.exists():
         raise ValidationFailed.one(("id",), ErrorCode.NOT_FOUND, "No such API token.")
-    await query.filter(revoked_at=None).update(revoked_at=datetime.now(UTC))
+    async with account_write(actor.account_id):
+        await query.filter(revoked_at=None).update(revoked_at=datetime.now(UTC))
 
 
 async def live_api_tokens(actor: User, user_id: int | None = None) -> list[ApiToken]:

@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from tortoise.models import Model
-from tortoise.transactions import in_transaction
 
+from domain.data_version import account_write
 from domain.errors import ErrorCode, Errors, UserError, ValidationFailed
 from domain.models import User
 from domain.permissions import AdminOnly, require_admin
@@ -83,13 +83,14 @@ async def write_batch(
     rows: Sequence[Model],
     update_fields: Sequence[str],
     *,
+    account_id: int,
     also: Callable[[], Awaitable[None]] | None = None,
 ) -> Upserted:
     """Upserts the rows of the valid items in one statement, unless the invalid ones hold the
     batch back; ``also`` runs last in the same transaction."""
     problems.refuse_unless_applicable(allow_partial)
     if rows:
-        async with in_transaction():
+        async with account_write(account_id):
             await model.bulk_create(rows, on_conflict=EXTERNAL_KEY, update_fields=update_fields)
             if also is not None:
                 await also()

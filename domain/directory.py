@@ -14,7 +14,6 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 from tortoise.functions import Lower
 from tortoise.queryset import QuerySet
-from tortoise.transactions import in_transaction
 
 from domain.batches import (
     EXTERNAL_KEY,
@@ -28,6 +27,7 @@ from domain.batches import (
     user_ids_by_external_id,
     write_batch,
 )
+from domain.data_version import account_write
 from domain.enums import GoalPermission, ObjectType, Seat
 from domain.errors import ErrorCode, ValidationFailed
 from domain.models import Pipeline, Team, TeamMembership, User
@@ -256,7 +256,7 @@ async def upsert_users(
         and targets[i].email.lower() in claimed
     ]
     try:
-        async with in_transaction():
+        async with account_write(account_id):
             if to_link:
                 await User.bulk_update(to_link, fields=["external_id"])
             if to_vacate:
@@ -322,7 +322,7 @@ async def upsert_teams(
         Team(account_id=account_id, external_id=items[i].external_id, name=names[i]) for i in good
     ]
     replaced = [i for i in good if i in members]
-    async with in_transaction():
+    async with account_write(account_id):
         await Team.bulk_create(rows, on_conflict=EXTERNAL_KEY, update_fields=("name",))
         if replaced:
             team_ids = dict(
@@ -390,4 +390,6 @@ async def upsert_pipelines(
         )
         for i in problems.good(len(items))
     ]
-    return await write_batch(problems, allow_partial, Pipeline, rows, ("name",))
+    return await write_batch(
+        problems, allow_partial, Pipeline, rows, ("name",), account_id=account_id
+    )

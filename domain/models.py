@@ -51,6 +51,8 @@ class Account(Model):
     refresh_hour = fields.SmallIntField(null=True)
     last_refresh_date = fields.DateField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
+    # Moves in the transaction of every write that can change an answer (domain/data_version.py).
+    data_version = fields.BigIntField(default=0, db_default=0)
 
     class Meta:
         table = "account"

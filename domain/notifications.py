@@ -21,6 +21,7 @@ from tortoise.expressions import F, Q
 from tortoise.queryset import QuerySet
 from tortoise.timezone import now as utc_now
 
+from domain.data_version import account_write
 from domain.enums import (
     AVERAGE_TYPES,
     Channel,
@@ -476,10 +477,12 @@ async def mark_sent(notification_id: int, now: datetime) -> None:
     )
 
 
-async def mark_failed(notification_id: int, error: str) -> None:
-    await Notification.filter(id=notification_id, state=DeliveryState.SENDING).update(
-        state=DeliveryState.FAILED, last_error=error[:2000]
-    )
+async def mark_failed(notification_id: int, account_id: int, error: str) -> None:
+    """Admins list failed deliveries: the account's answers change."""
+    async with account_write(account_id):
+        await Notification.filter(id=notification_id, state=DeliveryState.SENDING).update(
+            state=DeliveryState.FAILED, last_error=error[:2000]
+        )
 
 
 async def release_for_retry(notification_id: int, error: str) -> None:
@@ -566,6 +569,9 @@ async def mark_read(
     if errors or not own:
         return 0, errors
     updated = 0
-    for chunk in _chunks(sorted(own)):
-        updated += await Notification.filter(id__in=chunk, read_at__isnull=True).update(read_at=now)
+    async with account_write(account_id):
+        for chunk in _chunks(sorted(own)):
+            updated += await Notification.filter(id__in=chunk, read_at__isnull=True).update(
+                read_at=now
+            )
     return updated, errors

@@ -11,9 +11,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from tortoise.transactions import in_transaction
-
 from domain import live, notifications
+from domain.data_version import account_write
 from domain.enums import AVERAGE_TYPES, GoalStatus, GoalType, higher_is_better
 from domain.milestone_values import METRIC_OF, Metric, WindowSpan, compute_milestone_values
 from domain.models import Account, Goal
@@ -101,7 +100,7 @@ async def refresh_account(
     result = RefreshResult(account_id=account_id, local_date=today)
     if goal_ids is not None and not goal_ids:
         return result
-    async with in_transaction(), _guarded(account_id):
+    async with account_write(account_id), _guarded(account_id):
         conn = connection()
         if is_postgres(conn):
             # One refresh of an account at a time: a second waits and then sees the first's

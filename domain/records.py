@@ -72,7 +72,9 @@ async def _write_records(
     """Write the batch and count the change for live progress in its transaction; once it has
     committed, queue the account's live refresh."""
     mark = partial(live.mark_records_changed, account_id)
-    written = await write_batch(problems, allow_partial, model, rows, update_fields, also=mark)
+    written = await write_batch(
+        problems, allow_partial, model, rows, update_fields, account_id=account_id, also=mark
+    )
     if written.count:
         await live.after_records_changed(account_id)
     return written

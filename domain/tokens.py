@@ -4,6 +4,7 @@ import hashlib
 import secrets
 from datetime import UTC, datetime, timedelta
 
+from domain.data_version import account_write
 from domain.models import ApiToken, User
 
 TOKEN_PREFIX = "gls_"
@@ -17,9 +18,10 @@ def hash_token(token: str) -> str:
 
 async def issue_token(user: User, name: str) -> tuple[str, ApiToken]:
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    row = await ApiToken.create(
-        account_id=user.account_id, user=user, name=name, token_hash=hash_token(token)
-    )
+    async with account_write(user.account_id):
+        row = await ApiToken.create(
+            account_id=user.account_id, user=user, name=name, token_hash=hash_token(token)
+        )
     return token, row
 
 

@@ -63,13 +63,13 @@ async def deliver_notification(ctx: dict[str, Any], notification_id: int) -> str
     try:
         await SENDERS[row.channel](row, settings)
     except PermanentDeliveryError as error:
-        await mark_failed(row.id, str(error))
+        await mark_failed(row.id, row.account_id, str(error))
         log.warning("notification failed", id=row.id, channel=str(row.channel), error=str(error))
         return "failed"
     except Exception as error:  # noqa: BLE001 - every other failure is worth another attempt
         message = f"{type(error).__name__}: {error}"
         if row.attempts >= settings.delivery_max_attempts:
-            await mark_failed(row.id, message)
+            await mark_failed(row.id, row.account_id, message)
             log.warning("notification failed", id=row.id, attempts=row.attempts, error=message)
             return "failed"
         await release_for_retry(row.id, message)

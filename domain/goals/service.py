@@ -11,9 +11,8 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from tortoise.transactions import in_transaction
-
 from domain import jobs, notifications, progress
+from domain.data_version import account_write
 from domain.errors import ErrorCode, Errors, ValidationFailed
 from domain.goals.changes import (
     MAX_DELETIONS,
@@ -67,7 +66,7 @@ async def create_goal(actor: User, reach: Reach, draft: GoalDraft) -> Goal:
     root = ("input",)
     notification_ids: list[int] = []
     change_id = _new_change_id()
-    async with in_transaction():
+    async with account_write(actor.account_id):
         name = clean_name(errors, (*root, "name"), draft.name)
         check_type(errors, (*root, "type"), draft.category, draft.type)
         periods = plan_milestones(errors, root, draft, actor.account.fiscal_year_start_month)
@@ -136,7 +135,7 @@ async def apply_goal_targets(
     root = ("input",)
     notification_ids: list[int] = []
     change_id = _new_change_id()
-    async with in_transaction():
+    async with account_write(actor.account_id):
         loaded = await load_goal(actor, reach, application.goal_id, errors, (*root, "goal_id"))
         if loaded is None:
             raise ValidationFailed(errors.items)
@@ -193,7 +192,7 @@ async def update_goal(actor: User, reach: Reach, edit: GoalEdit) -> Goal:
     errors = Errors()
     root = ("input",)
     notification_ids: list[int] = []
-    async with in_transaction():
+    async with account_write(actor.account_id):
         loaded = await load_goal(actor, reach, edit.goal_id, errors, (*root, "id"))
         if loaded is None:
             raise ValidationFailed(errors.items)
@@ -300,7 +299,7 @@ async def delete_goals(actor: User, reach: Reach, refs: Sequence[DeletionRef]) -
     if len(refs) > MAX_DELETIONS:
         errors.add(("ids",), ErrorCode.TOO_MANY, f"Delete at most {MAX_DELETIONS} ids at a time.")
         raise ValidationFailed(errors.items)
-    async with in_transaction():
+    async with account_write(actor.account_id):
         goal_ids = {r.id for r in refs if r.kind is Deletable.GOAL}
         requested_cgs = {
             c.id: c
