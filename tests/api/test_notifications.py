@@ -7,7 +7,7 @@ import pytest
 
 from api.ids import to_global_id
 from domain.enums import Channel, DeliveryState, GoalStatus, Seat
-from domain.models import ContributorGoal, Goal, Milestone, Notification
+from domain.models import ContributorGoal, Milestone, Notification
 from domain.notifications import Outcome, record_outcomes
 from tests.helpers import count_queries, gql, make_tenant, op
 from tests.notification_helpers import create_goal, pk, rows_of
@@ -245,7 +245,13 @@ async def test_pages_and_goal_gone(client):
     assert rest["pageInfo"]["hasNextPage"] is False
     assert [e["node"]["goal"]["name"] for e in rest["edges"]] == ["Goal 0"]
 
-    await Goal.filter(name="Goal 0").delete()
+    deleted = await gql(
+        client,
+        tenant.admin_token,
+        "mutation ($ids: [ID!]!) { deleteGoals(ids: $ids) { userErrors { code } } }",
+        {"ids": [rest["edges"][0]["node"]["goal"]["id"]]},
+    )
+    assert deleted["data"]["deleteGoals"]["userErrors"] == []
     rest = await _my_notifications(
         client, tenant.tokens["ana"], first=2, after=first["pageInfo"]["endCursor"]
     )
