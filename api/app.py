@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from tortoise import connections
 
@@ -23,6 +23,7 @@ from api.context import Context
 from api.graphiql import ASSETS_DIR, ASSETS_PATH, graphiql_html
 from api.insight.exports import export_goals
 from api.observability import RequestIdMiddleware, configure_logging, metrics
+from api.response_cache import AnswerStore, ResponseCache
 from api.schema import build_schema
 from domain.db import close_db, init_db
 from domain.settings import Settings, get_settings
@@ -105,9 +106,13 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
     """``manage_db=False`` leaves Tortoise to the caller (tests, `goals dev`)."""
     settings = settings or get_settings()
     configure_logging(settings.log_level, settings.log_json)
-    graphql = GoalsGraphQL(
+    graphql: ASGIApp = GoalsGraphQL(
         build_schema(settings), graphql_ide="graphiql" if settings.graphiql else None
     )
+    answers = None
+    if settings.response_cache:
+        answers = AnswerStore(settings.response_cache_entries, settings.response_cache_bytes)
+        graphql = ResponseCache(graphql, answers)
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -137,4 +142,5 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.response_cache = answers
     return app

@@ -24,6 +24,7 @@ from api.notifications.mutations import NotificationMutation
 from api.notifications.queries import NotificationQuery
 from api.observability import request_id_var
 from api.records.mutations import RecordMutation
+from api.response_cache import MarkCacheable
 from domain.settings import Settings, get_settings
 
 log = structlog.get_logger("api")
@@ -93,6 +94,7 @@ class RequestMaskErrors(MaskErrors):
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     settings = settings or get_settings()
     extensions: list = [
+        MarkCacheable,
         # Comments count as tokens too (graphql-core's max_tokens counts them).
         partial(MaxTokensLimiter, max_token_count=settings.max_tokens),
         partial(

@@ -25,6 +25,14 @@ class Settings(BaseSettings):
     max_page_size: int = 100
     max_query_cost: int = Field(default=500_000, ge=1, description="objects an answer may hold")
     max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1, description="request body size")
+    response_cache: bool = Field(
+        default=True,
+        description="answer repeated GraphQL queries from memory (api/response_cache.py)",
+    )
+    response_cache_entries: int = Field(default=2000, ge=1, description="answers the cache holds")
+    response_cache_bytes: int = Field(
+        default=128 * 1024 * 1024, ge=1, description="bytes of answers the cache holds"
+    )
     log_json: bool = Field(default=False, description="JSON log lines instead of console lines")
     log_level: str = "INFO"
 
