@@ -17,6 +17,7 @@ without moving the version. The store is a least-recently-used map bounded in en
 bytes; entries of old versions are never found again and age out.
 """
 
+import asyncio
 import datetime
 import hashlib
 import json
@@ -195,12 +196,22 @@ async def _read_body(receive: Receive) -> tuple[bytes, list[Message]]:
     return b"".join(m.get("body", b"") for m in messages), messages
 
 
+async def _send_answer(send: Send, answer: CachedAnswer) -> None:
+    await send({"type": "http.response.start", "status": answer.status, "headers": answer.headers})
+    await send({"type": "http.response.body", "body": answer.body})
+
+
 class ResponseCache:
-    """In front of the GraphQL endpoint, behind the token check (the viewer is in the scope)."""
+    """In front of the GraphQL endpoint, behind the token check (the viewer is in the scope).
+
+    Requests that miss on a key another request is already computing wait for its answer
+    instead of running the same operation again (after a write, a dashboard's viewers all miss
+    at once); if that answer may not be kept, each runs its own."""
 
     def __init__(self, app: ASGIApp, store: AnswerStore) -> None:
         self.app = app
         self.store = store
+        self._running: dict[Key, asyncio.Future[CachedAnswer | None]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         state = scope.get("state") or {}
@@ -220,14 +231,31 @@ class ResponseCache:
         today = account_today(viewer.account.timezone)
         key = answer_key(viewer, today, *operation)
         cached = self.store.get(key)
+        running = self._running.get(key)
+        if cached is None and running is not None:
+            cached = await asyncio.shield(running)
         if cached is not None:
-            await send(
-                {"type": "http.response.start", "status": cached.status, "headers": cached.headers}
-            )
-            await send({"type": "http.response.body", "body": cached.body})
+            await _send_answer(send, cached)
             return
         # The operation runs with the date the key holds (api/goals/types.py: local_today).
         state["goals_today"] = today
+        if running is not None:
+            await self.app(scope, replay, send)
+            return
+        future: asyncio.Future[CachedAnswer | None] = asyncio.get_running_loop().create_future()
+        self._running[key] = future
+        try:
+            answer = await self._run(scope, replay, send)
+            if answer is not None:
+                self.store.put(key, answer)
+            future.set_result(answer)
+        finally:
+            if not future.done():
+                future.set_result(None)
+            del self._running[key]
+
+    async def _run(self, scope: Scope, receive: Receive, send: Send) -> CachedAnswer | None:
+        """Runs the request; its answer when the cache may keep it."""
         start: Message = {}
         chunks: list[bytes] = []
 
@@ -238,7 +266,7 @@ class ResponseCache:
                 chunks.append(message.get("body", b""))
             await send(message)
 
-        await self.app(scope, replay, keep)
-        if state.get(CACHEABLE) and start.get("status") == 200:
-            answer = CachedAnswer(200, list(start.get("headers", [])), b"".join(chunks))
-            self.store.put(key, answer)
+        await self.app(scope, receive, keep)
+        if scope["state"].get(CACHEABLE) and start.get("status") == 200:
+            return CachedAnswer(200, list(start.get("headers", [])), b"".join(chunks))
+        return None

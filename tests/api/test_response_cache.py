@@ -2,6 +2,7 @@
 that a write, a refresh, a change of reach or a revoked token made stale, nor with another
 account's or viewer's answer, whichever API process wrote."""
 
+import asyncio
 import datetime
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -89,6 +90,21 @@ async def test_a_repeated_query_costs_the_token_check_and_nothing_else(client):
     assert first["data"]["goals"]["edges"][0]["node"]["name"] == "Close tickets"
     assert cold > 2
     assert warm <= 2
+
+
+async def test_requests_that_miss_together_run_the_query_once(client):
+    tenant = await team_floor()
+    await create_goal(client, tenant, "Close tickets")
+    await gql(client, tenant.admin_token, "{ viewer { id } }")
+    # An unused variable makes another key: the same work, done cold.
+    cold, _ = await statements_of(client, tenant.admin_token, GOALS, {"n": 1})
+    together = 8
+    with count_queries() as sent:
+        bodies = await asyncio.gather(
+            *(gql(client, tenant.admin_token, GOALS) for _ in range(together))
+        )
+    assert all(body == bodies[0] for body in bodies)
+    assert len(sent) == together + cold - 1
 
 
 async def test_a_rename_shows_at_once(client):
