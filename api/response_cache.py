@@ -12,9 +12,9 @@ A cached answer is keyed by everything it depends on:
 - the document's SHA-256, the operation name and the variables as canonical JSON.
 
 Only answers to queries that ran without errors are kept (``MarkCacheable`` decides, after
-execution), and never those that select ``apiTokens``: a token's ``lastUsedAt`` moves on use
-without moving the version. The store is a least-recently-used map bounded in entries and in
-bytes; entries of old versions are never found again and age out.
+execution), and never those that select a token's ``lastUsedAt`` (through ``apiTokens`` or
+``node``): it moves on use without moving the version. The store is a least-recently-used map
+bounded in entries and in bytes; entries of old versions are never found again and age out.
 """
 
 import asyncio
@@ -36,8 +36,8 @@ from strawberry.types.graphql import OperationType
 from domain.models import User
 from domain.windows import local_date
 
-# Root fields whose answers are never kept (see the module's docstring).
-UNCACHED_FIELDS = frozenset({"apiTokens"})
+# Fields whose answers are never kept (see the module's docstring).
+UNCACHED_FIELDS = frozenset({"lastUsedAt"})
 # Set in the request's state by MarkCacheable when the answer may be kept.
 CACHEABLE = "response_cache_ok"
 # What the store counts for an entry besides its body: key, headers and bookkeeping.
