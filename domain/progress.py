@@ -68,6 +68,8 @@ class RefreshTimeout(Exception):
 
 
 ZERO = Decimal(0)
+# The first key of the advisory lock that lets one refresh of an account run at a time.
+REFRESH_LOCK_CLASS = 4701
 
 
 def _zone(name: str) -> ZoneInfo:
@@ -104,9 +106,10 @@ async def refresh_account(
         conn = connection()
         if is_postgres(conn):
             # One refresh of an account at a time: a second waits and then sees the first's
-            # frozen milestones as final.
+            # frozen milestones as final. An advisory lock rather than the account row's, so
+            # that writes to the account (which move its data version) do not wait for it.
             await conn.execute_query(
-                "SELECT id FROM account WHERE id = $1 FOR UPDATE", [account_id]
+                "SELECT pg_advisory_xact_lock($1, $2)", [REFRESH_LOCK_CLASS, account_id]
             )
         # Record changes committed after this are left for the next refresh (domain/live.py).
         seen = 0 if goal_ids is not None else await live.changes_seen(account_id)

@@ -1,6 +1,7 @@
 """Every write that can change an answer moves the account's data version in its transaction
 (domain/data_version.py): cached answers rely on it, in every API process."""
 
+import asyncio
 import pathlib
 import re
 from collections.abc import Callable
@@ -10,6 +11,7 @@ from typing import Any
 import pytest
 
 from api.schema import schema
+from domain import progress
 from domain.enums import Channel, GoalPermission, NotificationKind, ObjectType
 from domain.models import Account, Notification
 from domain.notifications import claim_for_delivery, mark_failed
@@ -274,3 +276,36 @@ def test_writes_open_their_transaction_through_account_write(layer):
     assert {path: n for path, n in found.items() if n} == {
         path: n for path, n in PLAIN_TRANSACTIONS.items() if path.startswith(layer)
     }
+
+
+async def test_a_write_does_not_wait_for_the_account_refresh(client, db, monkeypatch) -> None:
+    if db != "postgres":
+        pytest.skip("SQLite lets one transaction write at a time")
+    tenant = await make_tenant()
+    await tenant.add_user("ann")
+    inside, release = asyncio.Event(), asyncio.Event()
+    keep_records = progress.keep_records
+
+    async def held(*args: Any) -> None:
+        inside.set()
+        await release.wait()
+        await keep_records(*args)
+
+    monkeypatch.setattr(progress, "keep_records", held)
+    refreshing = asyncio.create_task(refresh_account(tenant.account.id))
+    try:
+        await asyncio.wait_for(inside.wait(), 30)
+        # The refresh holds its transaction open; a write to the account goes through.
+        body = await asyncio.wait_for(
+            gql(
+                client,
+                tenant.admin_token,
+                'mutation { createApiToken(input: {name: "during"}) { token } }',
+            ),
+            10,
+        )
+        assert body["data"]["createApiToken"]["token"]
+        assert not refreshing.done()
+    finally:
+        release.set()
+        await refreshing
