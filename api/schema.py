@@ -5,7 +5,13 @@ from functools import partial
 import strawberry
 import structlog
 from graphql import GraphQLError
-from strawberry.extensions import AddValidationRules, MaskErrors, MaxTokensLimiter
+from strawberry.extensions import (
+    AddValidationRules,
+    MaskErrors,
+    MaxTokensLimiter,
+    ParserCache,
+    ValidationCache,
+)
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
@@ -28,6 +34,10 @@ from api.response_cache import MarkCacheable
 from domain.settings import Settings, get_settings
 
 log = structlog.get_logger("api")
+
+# Distinct documents whose parse and validation are kept: clients send a few operations, over
+# and over; a document outside the cache is parsed and validated again, with the same limits.
+DOCUMENT_CACHE_SIZE = 256
 
 QUERIES: tuple[type, ...] = (
     AccountQuery,
@@ -95,12 +105,17 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     settings = settings or get_settings()
     extensions: list = [
         MarkCacheable,
-        # Comments count as tokens too (graphql-core's max_tokens counts them).
+        # Comments count as tokens too (graphql-core's max_tokens counts them). The limit is an
+        # argument of the cached parse: a document over it fails to parse, and a failure is
+        # never cached.
         partial(MaxTokensLimiter, max_token_count=settings.max_tokens),
+        partial(ParserCache, maxsize=DOCUMENT_CACHE_SIZE),
         partial(
             AddValidationRules,
             [depth_and_alias_rule(settings.max_query_depth, settings.max_aliases)],
         ),
+        # Keyed by the parsed document and the rules, the depth and alias limits among them.
+        partial(ValidationCache, maxsize=DOCUMENT_CACHE_SIZE),
         partial(RequestMaskErrors, should_mask_error=should_mask_error),
         RefuseNulText,
         cost_limiter(settings.max_query_cost, settings.max_page_size),

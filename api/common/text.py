@@ -4,9 +4,10 @@ strings carry either is refused before it runs, whichever field it is in."""
 
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import Any
 
-from graphql import ExecutionResult, GraphQLError, StringValueNode, visit
+from graphql import DocumentNode, ExecutionResult, GraphQLError, StringValueNode, visit
 from graphql.language import Visitor
 from strawberry.extensions import SchemaExtension
 
@@ -49,6 +50,15 @@ class _LiteralProblem(Visitor):
         self.problem = self.problem or text_problem(node.value)
 
 
+@lru_cache(maxsize=256)
+def literal_problem(document: DocumentNode) -> str | None:
+    """Why some string literal of ``document`` cannot be stored, or None: a pure function of the
+    document, kept for the parsed documents that come back (nodes hash by identity)."""
+    literals = _LiteralProblem()
+    visit(document, literals)
+    return literals.problem
+
+
 class RefuseNulText(SchemaExtension):
     """Answers an operation with NUL or a lone surrogate in a variable or a string literal with
     one clear error."""
@@ -57,9 +67,7 @@ class RefuseNulText(SchemaExtension):
         context = self.execution_context
         problem = text_problem(context.variables)
         if problem is None and context.graphql_document is not None:
-            literals = _LiteralProblem()
-            visit(context.graphql_document, literals)
-            problem = literals.problem
+            problem = literal_problem(context.graphql_document)
         if problem:
             context.result = ExecutionResult(data=None, errors=[GraphQLError(problem)])
         yield
