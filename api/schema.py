@@ -17,6 +17,7 @@ from strawberry.types import ExecutionContext
 
 from api.account.mutations import AccountMutation
 from api.account.queries import AccountQuery
+from api.common.direct_fields import resolve_plain_fields_directly
 from api.common.errors import should_mask_error
 from api.common.text import RefuseNulText
 from api.directory.mutations import DirectoryMutation
@@ -124,11 +125,13 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         from graphql.validation import NoSchemaIntrospectionCustomRule
 
         extensions.append(partial(AddValidationRules, [NoSchemaIntrospectionCustomRule]))
-    return GoalsSchema(
+    schema = GoalsSchema(
         query=_root("Query", QUERIES, QUERY_DESCRIPTION),
         mutation=_root("Mutation", MUTATIONS, MUTATION_DESCRIPTION),
         extensions=extensions,
     )
+    resolve_plain_fields_directly(schema._schema)
+    return schema
 
 
 schema = build_schema()
