@@ -2,10 +2,12 @@
 
 import datetime
 from decimal import Decimal
+from functools import cached_property
 from typing import TYPE_CHECKING, Annotated
 from zoneinfo import ZoneInfo
 
 import strawberry
+from strawberry.utils.await_maybe import AwaitableOrValue
 
 from api.common.enums import described_enum
 from api.common.errors import PublicError
@@ -279,7 +281,9 @@ class Milestone(Node):
     def value(self) -> Decimal | None:
         return plain_decimal(self.row.value)
 
+    @cached_property
     def _percent(self) -> Decimal | None:
+        """Computed once for percent and status."""
         return percent_of_target(
             self.row.value, self.row.target, enums.higher_is_better(self.goal_row.type)
         )
@@ -291,13 +295,13 @@ class Milestone(Node):
         )
     )
     def percent(self) -> float | None:
-        return percent_number(self._percent())
+        return percent_number(self._percent)
 
     @strawberry.field(
         description="Where the milestone stands on today's date in the account's timezone."
     )
     def status(self, info: Info) -> GoalStatus:
-        return status_today(info, self.row, self.row, self._percent())
+        return status_today(info, self.row, self.row, self._percent)
 
     final = from_row(
         "final", bool, description="True once the value is frozen after the milestone's end."
@@ -329,6 +333,9 @@ class Milestone(Node):
 @strawberry.type(description="One contributor's share of a goal.")
 class ContributorGoal(Node):
     row: strawberry.Private[m.ContributorGoal]
+    # The goal, when the caller has it: status and progress over the whole duration then
+    # answer without waiting for the goal's loader.
+    goal_row: strawberry.Private[m.Goal | None] = None
 
     @strawberry.field(description=GLOBAL_ID_DESCRIPTION)
     def id(self) -> strawberry.ID:
@@ -355,27 +362,39 @@ class ContributorGoal(Node):
         return read.contributors.get(self.row.id, NO_RANGE_MILESTONES)
 
     @strawberry.field(
+        graphql_type=GoalStatus,
         description="Status over the whole duration, or with `range` over the milestones in "
         "it: PENDING before the first starts, IN_PROGRESS until the last has ended, then by "
-        "the range percent (the status without a range when no milestone is in it)."
+        "the range percent (the status without a range when no milestone is in it).",
     )
-    async def status(self, info: Info, date_range: RangeArgument = None) -> GoalStatus:
+    def status(
+        self, info: Info, date_range: RangeArgument = None
+    ) -> AwaitableOrValue[enums.GoalStatus]:
+        chosen = range_of(date_range)
+        if chosen is None and self.goal_row is not None:
+            return status_today(info, self.goal_row, self.row, self.row.percent)
+        return self._status(info, chosen)
+
+    async def _status(self, info: Info, chosen: DateRange | None) -> enums.GoalStatus:
         goal = await self._goal_row(info)
         whole = status_today(info, goal, self.row, self.row.percent)
-        chosen = range_of(date_range)
         if chosen is None:
             return whole
         progress = await self._range_progress(info, goal, chosen)
         return progress.status(local_today(info), without_range=whole)
 
     @strawberry.field(
+        graphql_type=Progress,
         description="Progress over the whole duration, or with `range` rolled up from the "
-        "milestones in it (value and percent null, target 0 when none is)."
+        "milestones in it (value and percent null, target 0 when none is).",
     )
-    async def progress(self, info: Info, date_range: RangeArgument = None) -> Progress:
+    def progress(self, info: Info, date_range: RangeArgument = None) -> AwaitableOrValue[Progress]:
         chosen = range_of(date_range)
         if chosen is None:
             return Progress.of(self.row)
+        return self._progress_over(info, chosen)
+
+    async def _progress_over(self, info: Info, chosen: DateRange) -> Progress:
         progress = await self._range_progress(info, await self._goal_row(info), chosen)
         return Progress.over_range(progress.level, self.row)
 
@@ -518,27 +537,39 @@ class Goal(Node):
         return await _pipelines(info, ids)
 
     @strawberry.field(
+        graphql_type=GoalStatus,
         description="Status over the whole duration, or with `range` over the milestones in "
         "it: PENDING before the first starts, IN_PROGRESS until the last has ended, then by "
-        "the range percent (the status without a range when the goal does not overlap it)."
+        "the range percent (the status without a range when the goal does not overlap it).",
     )
-    async def status(self, info: Info, date_range: RangeArgument = None) -> GoalStatus:
+    def status(
+        self, info: Info, date_range: RangeArgument = None
+    ) -> AwaitableOrValue[enums.GoalStatus]:
         whole = status_today(info, self.row, self.row, self.row.percent)
         chosen = range_of(date_range)
         if chosen is None:
             return whole
+        return self._status_over(info, chosen, whole)
+
+    async def _status_over(
+        self, info: Info, chosen: DateRange, whole: enums.GoalStatus
+    ) -> enums.GoalStatus:
         read = await over_range(info, self.row, chosen)
         return read.progress.status(local_today(info), without_range=whole)
 
     @strawberry.field(
+        graphql_type=Progress,
         description="Progress over the whole duration, or with `range` rolled up from every "
         "contributor goal's milestones in it (value and percent null, target 0 when the goal "
-        "does not overlap it)."
+        "does not overlap it).",
     )
-    async def progress(self, info: Info, date_range: RangeArgument = None) -> Progress:
+    def progress(self, info: Info, date_range: RangeArgument = None) -> AwaitableOrValue[Progress]:
         chosen = range_of(date_range)
         if chosen is None:
             return Progress.of(self.row)
+        return self._progress_over(info, chosen)
+
+    async def _progress_over(self, info: Info, chosen: DateRange) -> Progress:
         read = await over_range(info, self.row, chosen)
         return Progress.over_range(read.progress.level, self.row)
 
@@ -581,4 +612,4 @@ class Goal(Node):
         rows = await info.context.loader(loaders.load_contributor_goals_of_goals).load(
             (self.row.id, criteria)
         )
-        return [ContributorGoal(row=row) for row in rows]
+        return [ContributorGoal(row=row, goal_row=self.row) for row in rows]
