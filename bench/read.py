@@ -300,7 +300,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10, help="timed load per case")
     parser.add_argument("--warmup", type=float, default=2, help="untimed load before each case")
     parser.add_argument(
-        "--rss-requests", type=int, default=10_000, help="ManageGoals requests for the RSS check"
+        "--rss-requests",
+        type=int,
+        default=10_000,
+        help="about this many ManageGoals requests for the RSS check (0: none)",
     )
     parser.add_argument("--no-build", action="store_true", help="reuse the database as it is")
     parser.add_argument(
@@ -331,12 +334,12 @@ def main() -> None:
             check_same(answers(port), bare_answers)
             results[mode] = measure(port, args.seconds, args.warmup, wrk_cpu)
             if mode == "cold" and args.rss_requests:
+                # One run long enough for that many requests at the rate just measured.
+                rate = results[mode]["ManageGoals"].per_second
                 before = rss_mb(pid)
                 body = request_bodies()["ManageGoals"]
-                sent = 0
-                while sent < args.rss_requests:
-                    sent += wrk(port, body, args.seconds, wrk_cpu).requests
-                rss = (before, rss_mb(pid), sent)
+                load = wrk(port, body, args.rss_requests / rate + 5, wrk_cpu)
+                rss = (before, rss_mb(pid), load.requests)
 
     print(f"one API process, wrk at concurrency {CONCURRENCY}, {args.seconds:g} s per case")
     header = (
