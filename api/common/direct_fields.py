@@ -3,8 +3,9 @@
 Strawberry wraps every resolver in a function that builds an ``Info``, converts the arguments
 and runs the field extensions on each call, even for a method like ``Goal.name`` that only reads
 an attribute of ``self``. A list of 50 goals of three contributors has thousands of such fields.
-For a field with a synchronous resolver that takes nothing but ``self`` (no arguments, no info,
-no field extensions or permissions) the wrapper does nothing but call it, so graphql-core may as
+For a field with a synchronous resolver that takes nothing but its source (``self``, or
+``root``; no arguments, no info, no field extensions or permissions) the wrapper does nothing
+but call it, so graphql-core may as
 well call it directly: same value, same errors, less work.
 """
 
@@ -24,15 +25,19 @@ def _calling(method: Callable[[Any], Any]) -> Callable[[Any, GraphQLResolveInfo]
 
 
 def direct_resolver(field: StrawberryField) -> Callable[[Any, GraphQLResolveInfo], Any] | None:
-    """A resolver that calls ``field``'s method on the source, or None when the field needs
+    """A resolver that calls ``field``'s function on the source, or None when the field needs
     Strawberry's wrapper."""
     resolver = field.base_resolver
     if resolver is None or resolver.is_async or field.arguments or field.extensions:
         return None
-    if resolver.info_parameter or resolver.root_parameter or resolver.parent_parameter:
-        return None
     method = resolver.wrapped_func
-    if resolver.self_parameter is None or isinstance(method, staticmethod | classmethod):
+    if isinstance(method, staticmethod | classmethod):
+        return None
+    # Its one parameter is the source: ``self`` of a method, or ``root`` (api.common.types'
+    # from_row).
+    parameters = list(resolver.signature.parameters.values())
+    sources = [p for p in (resolver.self_parameter, resolver.root_parameter) if p is not None]
+    if len(parameters) != 1 or parameters[0] not in sources:
         return None
     return _calling(method)
 

@@ -16,9 +16,14 @@ class Denied(BasePermission):
         return False
 
 
+def tripled(root: "Thing") -> int:
+    return root.number * 3
+
+
 @strawberry.type
 class Thing:
     number: int
+    triple: int = strawberry.field(resolver=tripled)
 
     @strawberry.field
     def double(self) -> int:
@@ -52,7 +57,7 @@ class Query:
         return Thing(number=21)
 
 
-QUERY = """query Look { thing { number double times operation later failing secret } }"""
+QUERY = """query Look { thing { number triple double times operation later failing secret } }"""
 
 
 async def answer(schema: strawberry.Schema) -> tuple[Any, list[str]]:
@@ -64,8 +69,9 @@ async def test_only_plain_methods_are_resolved_directly_and_answers_stay_the_sam
     wrapped = strawberry.Schema(query=Query)
     direct = strawberry.Schema(query=Query)
 
-    # Query.thing and Thing.double and Thing.failing: methods of self alone.
-    assert resolve_plain_fields_directly(direct._schema) == 3
+    # Query.thing, Thing.double and Thing.failing (methods of self alone) and Thing.triple (a
+    # function of the root alone).
+    assert resolve_plain_fields_directly(direct._schema) == 4
 
     assert await answer(direct) == await answer(wrapped)
     data, errors = await answer(direct)
@@ -76,6 +82,6 @@ async def test_only_plain_methods_are_resolved_directly_and_answers_stay_the_sam
 async def test_a_permission_still_denies_when_its_field_is_alone():
     schema = strawberry.Schema(query=Query)
     resolve_plain_fields_directly(schema._schema)
-    result = await schema.execute("{ thing { double secret } }")
-    assert result.data == {"thing": {"double": 42, "secret": None}}
+    result = await schema.execute("{ thing { double triple secret } }")
+    assert result.data == {"thing": {"double": 42, "triple": 63, "secret": None}}
     assert [error.message for error in result.errors or []] == ["denied"]
