@@ -262,16 +262,16 @@ async def _bare(url: str) -> tuple[float, int, int, int]:
 async def _refresh_in_this_process(url: str, now: str, record_again: bool) -> dict[str, Any]:
     from tortoise.transactions import in_transaction
 
-    from domain import notifications
     from domain.db import close_db, init_db
     from domain.models import Notification
+    from domain.notifications import outbox
     from domain.progress import refresh_account
 
     recording: list[float] = []
-    record_outcomes = notifications.record_outcomes
+    record_outcomes = outbox.record_outcomes
 
     async def timed_record_outcomes(
-        account_id: int, outcomes: Sequence[notifications.Outcome]
+        account_id: int, outcomes: Sequence[outbox.Outcome]
     ) -> list[int]:
         started = time.perf_counter()
         try:
@@ -279,7 +279,7 @@ async def _refresh_in_this_process(url: str, now: str, record_again: bool) -> di
         finally:
             recording.append(time.perf_counter() - started)
 
-    notifications.record_outcomes = timed_record_outcomes  # type: ignore[assignment]
+    outbox.record_outcomes = timed_record_outcomes  # type: ignore[assignment]
     await init_db(url)
     try:
         started = time.perf_counter()

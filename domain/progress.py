@@ -11,12 +11,13 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from domain import live, notifications
+from domain import live
 from domain.data_version import account_write
 from domain.enums import AVERAGE_TYPES, GoalStatus, GoalType, higher_is_better
 from domain.milestone_values import METRIC_OF, Metric, WindowSpan, compute_milestone_values
 from domain.models import Account, Goal
-from domain.notifications import Outcome
+from domain.notifications import dispatch, outbox
+from domain.notifications.outbox import Outcome
 from domain.pace_rollup import store_edited_pace, store_refreshed_pace
 from domain.records_behind import keep_records
 from domain.rollup import Level, MilestoneNumbers, contributor_level, goal_level
@@ -131,16 +132,14 @@ async def refresh_account(
         result.outcomes = day.outcomes
         await store_refreshed_pace(account_id, goal_ids, today)
         if day.outcomes:
-            result.notification_ids = list(
-                await notifications.record_outcomes(account_id, day.outcomes)
-            )
+            result.notification_ids = list(await outbox.record_outcomes(account_id, day.outcomes))
         if goal_ids is None and (
             account.last_refresh_date is None or account.last_refresh_date < today
         ):
             await Account.filter(id=account_id).update(last_refresh_date=today)
         await live.mark_refreshed(account_id, seen)
     if result.notification_ids:
-        await notifications.after_commit(result.notification_ids)
+        await dispatch.after_commit(result.notification_ids)
     return result
 
 

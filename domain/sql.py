@@ -4,7 +4,7 @@ every row). Table and column names come from code, never from users."""
 
 import json
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -12,12 +12,15 @@ from typing import Any
 
 from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.queryset import QuerySet
 
 FOUR_PLACES = Decimal("0.0001")
 # PostgreSQL's SQLSTATE for a statement cancelled (by statement_timeout among others).
 QUERY_CANCELED = "57014"
 # SQLite calls the progress handler every this many virtual machine steps (well under 1 ms).
 SQLITE_PROGRESS_STEPS = 10_000
+# SQLite caps bound parameters per statement; IN lists are sent in slices of this size.
+CHUNK = 500
 
 
 def connection() -> BaseDBAsyncClient:
@@ -87,6 +90,17 @@ def sqlite_value(value: Any) -> Any:
     if isinstance(value, date):
         return value.isoformat()
     return value
+
+
+def chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
+    """``items`` in slices of at most ``CHUNK``, for one ``__in`` filter each."""
+    for start in range(0, len(items), CHUNK):
+        yield items[start : start + CHUNK]
+
+
+async def column(query: QuerySet[Any], field: str) -> list[Any]:
+    """One column of a query's rows."""
+    return [row[0] for row in await query.values_list(field)]
 
 
 def quantize4(value: Decimal | None) -> Decimal | None:

@@ -16,7 +16,7 @@ from tortoise.timezone import now as utc_now
 
 from domain.enums import Channel
 from domain.models import Notification
-from domain.notifications import (
+from domain.notifications.delivery import (
     claim_for_delivery,
     due_for_sweep,
     mark_failed,

@@ -11,7 +11,7 @@ from typing import Any
 import structlog
 from arq.connections import ArqRedis, RedisSettings, create_pool
 
-from domain.notifications import install_dispatcher
+from domain.notifications.dispatch import install_dispatcher
 
 log = structlog.get_logger("goals.dispatch")
 

@@ -8,7 +8,7 @@ from tortoise.timezone import now as utc_now
 from api.common.types import UserError, user_errors, user_errors_field
 from api.context import Info
 from api.ids import from_global_ids
-from domain.notifications import mark_read
+from domain.notifications.inbox import mark_read
 
 
 @strawberry.type(

@@ -14,7 +14,7 @@ from api.common.types import Connection
 from api.context import Info
 from api.notifications.types import Notification, NotificationDelivery
 from domain import models as m
-from domain.notifications import failed_page, in_app_page
+from domain.notifications.inbox import failed_page, in_app_page
 from domain.permissions import AdminOnly
 
 

@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from domain import jobs, notifications, progress
+from domain import jobs, progress
 from domain.data_version import account_write
 from domain.errors import ErrorCode, Errors, ValidationFailed
 from domain.goals.changes import (
@@ -49,6 +49,7 @@ from domain.goals.validation import (
 )
 from domain.goals.writes import add_contributor_goals, write_target_edits
 from domain.models import ContributorGoal, Goal, GoalPipeline, Milestone, User
+from domain.notifications import dispatch, outbox
 from domain.permissions import Reach, goal_access
 from domain.sql import quantize4
 
@@ -111,8 +112,8 @@ async def create_goal(actor: User, reach: Reach, draft: GoalDraft) -> Goal:
         )
         added = await add_contributor_goals(goal, plans, periods)
         await progress.recompute_rollups([goal.id])
-        notification_ids += await notifications.record_goal_assigned(goal, added, change_id)
-    await notifications.after_commit(notification_ids)
+        notification_ids += await outbox.record_goal_assigned(goal, added, change_id)
+    await dispatch.after_commit(notification_ids)
     await jobs.after_commit([jobs.refresh_goal(goal.account_id, goal.id, change_id)])
     return await Goal.get(id=goal.id)
 
@@ -174,10 +175,8 @@ async def apply_goal_targets(
             )
             await goal.save(update_fields=["updated_at"])
             await progress.recompute_rollups([goal.id])
-            notification_ids += await notifications.record_targets_changed(
-                goal, changed_ids, change_id
-            )
-    await notifications.after_commit(notification_ids)
+            notification_ids += await outbox.record_targets_changed(goal, changed_ids, change_id)
+    await dispatch.after_commit(notification_ids)
     if changed:
         await jobs.after_commit([jobs.refresh_goal(goal.account_id, goal.id, change_id)])
     return TargetsApplied(await Goal.get(id=goal.id), changed)
@@ -273,17 +272,15 @@ async def update_goal(actor: User, reach: Reach, edit: GoalEdit) -> Goal:
             await write_target_edits(target_edits)
             edited = sorted({e.contributor_goal_id for e in target_edits} - set(removed))
             if edited:
-                notification_ids += await notifications.record_targets_changed(
-                    goal, edited, change_id
-                )
+                notification_ids += await outbox.record_targets_changed(goal, edited, change_id)
         added = await add_contributor_goals(goal, plans, periods)
         if added:
-            notification_ids += await notifications.record_goal_assigned(goal, added, change_id)
+            notification_ids += await outbox.record_goal_assigned(goal, added, change_id)
         if removed:
             await ContributorGoal.filter(id__in=removed).delete()
         if target_edits or added or removed:
             await progress.recompute_rollups([goal.id])
-    await notifications.after_commit(notification_ids)
+    await dispatch.after_commit(notification_ids)
     if target_edits or added:
         await jobs.after_commit([jobs.refresh_goal(goal.account_id, goal.id, change_id)])
     return await Goal.get(id=goal.id)

@@ -14,7 +14,7 @@ from api.schema import schema
 from domain import progress
 from domain.enums import Channel, GoalPermission, NotificationKind, ObjectType
 from domain.models import Account, Notification
-from domain.notifications import claim_for_delivery, mark_failed
+from domain.notifications.delivery import claim_for_delivery, mark_failed
 from domain.progress import refresh_account
 from tests.api.test_goal_queries import gid
 from tests.helpers import Tenant, gql, make_tenant

@@ -6,9 +6,9 @@ from decimal import Decimal
 import pytest
 
 from api.ids import to_global_id
-from domain import notifications
 from domain.enums import GoalPermission, ObjectType
 from domain.models import ContributorGoal, Goal, Milestone, MilestonePipeline, Notification
+from domain.notifications import dispatch
 from tests.helpers import Tenant, count_queries, gql, make_tenant, op
 
 
@@ -63,9 +63,9 @@ def dispatched():
     async def capture(ids):
         sent.append(list(ids))
 
-    previous = notifications.install_dispatcher(capture)
+    previous = dispatch.install_dispatcher(capture)
     yield sent
-    notifications.install_dispatcher(previous)
+    dispatch.install_dispatcher(previous)
 
 
 # ---------------------------------------------------------------- createGoal

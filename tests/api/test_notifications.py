@@ -8,7 +8,7 @@ import pytest
 from api.ids import to_global_id
 from domain.enums import Channel, DeliveryState, GoalStatus, Seat
 from domain.models import ContributorGoal, Milestone, Notification
-from domain.notifications import Outcome, record_outcomes
+from domain.notifications.outbox import Outcome, record_outcomes
 from tests.helpers import count_queries, gql, make_tenant, op
 from tests.notification_helpers import create_goal, pk, rows_of
 

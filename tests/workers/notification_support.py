@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from domain.notifications import install_dispatcher
+from domain.notifications.dispatch import install_dispatcher
 from domain.settings import Settings
 from workers import delivery
 from workers.dispatch import ArqDispatcher

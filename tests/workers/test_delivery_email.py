@@ -10,7 +10,7 @@ from tortoise.timezone import now as utc_now
 from api.ids import to_global_id
 from domain.enums import Channel, DeliveryState
 from domain.models import Notification
-from domain.notifications import install_dispatcher
+from domain.notifications.dispatch import install_dispatcher
 from tests.helpers import gql, make_tenant
 from tests.notification_helpers import create_goal, pk
 from tests.workers.notification_support import (  # noqa: F401

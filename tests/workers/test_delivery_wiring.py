@@ -8,7 +8,7 @@ import httpx
 from api.app import create_app
 from domain.enums import Channel
 from domain.models import Goal, Notification
-from domain.notifications import install_dispatcher
+from domain.notifications.dispatch import install_dispatcher
 from domain.settings import Settings
 from tests.helpers import make_tenant
 from tests.notification_helpers import create_goal

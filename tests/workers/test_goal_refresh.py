@@ -13,7 +13,7 @@ from arq.worker import Worker
 from domain.enums import Channel, DeliveryState, GoalType, ObjectType
 from domain.jobs import REFRESH_GOAL_JOB, install_job_queue
 from domain.models import Notification
-from domain.notifications import install_dispatcher
+from domain.notifications.dispatch import install_dispatcher
 from domain.progress import refresh_account
 from tests.api.test_goal_queries import gid
 from tests.helpers import Tenant, make_tenant, op

@@ -6,10 +6,10 @@ from decimal import Decimal
 
 import pytest
 
-from domain import notifications
 from domain.enums import GoalCategory, GoalStatus, GoalType, MilestonePeriod
 from domain.models import Account, ContributorGoal, Goal, Milestone, Notification, User
-from domain.notifications import Outcome, record_outcomes
+from domain.notifications import outbox
+from domain.notifications.outbox import Outcome, record_outcomes
 from tests.helpers import make_tenant
 
 ON = ["MILESTONE_ACHIEVED", "GOAL_COMPLETED"]
@@ -46,7 +46,7 @@ async def _milestone(cg: ContributorGoal, index: int, target: str, value: str) -
 @pytest.fixture
 def small_statements(monkeypatch: pytest.MonkeyPatch) -> None:
     """Several statements even for a handful of outcomes, so their order across them shows."""
-    monkeypatch.setattr(notifications, "OUTCOMES_PER_STATEMENT", 3)
+    monkeypatch.setattr(outbox, "OUTCOMES_PER_STATEMENT", 3)
 
 
 async def test_outcomes_write_the_expected_rows_once(db, small_statements):

@@ -6,10 +6,10 @@ from decimal import Decimal
 
 import pytest
 
-from domain import notifications
 from domain.enums import GoalStatus, GoalType, ObjectType
 from domain.models import Account, ContributorGoal, Milestone, ProgressSnapshot
-from domain.notifications import Outcome
+from domain.notifications import dispatch, outbox
+from domain.notifications.outbox import Outcome
 from domain.progress import refresh_account, refresh_goal
 from tests.helpers import count_queries, make_tenant
 from tests.workers.refresh_support import create_goal, milestone_values, ticket, utc
@@ -27,8 +27,8 @@ def recorded(monkeypatch: pytest.MonkeyPatch) -> dict[str, list]:
     async def after_commit(ids) -> None:
         calls["committed"].append(list(ids))
 
-    monkeypatch.setattr(notifications, "record_outcomes", record_outcomes)
-    monkeypatch.setattr(notifications, "after_commit", after_commit)
+    monkeypatch.setattr(outbox, "record_outcomes", record_outcomes)
+    monkeypatch.setattr(dispatch, "after_commit", after_commit)
     return calls
 
 

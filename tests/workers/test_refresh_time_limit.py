@@ -12,7 +12,7 @@ from arq.connections import ArqRedis, RedisSettings
 from arq.worker import Worker
 from prometheus_client import REGISTRY
 
-from domain import notifications, progress
+from domain import progress
 from domain.enums import GoalType, ObjectType
 from domain.models import (
     Account,
@@ -22,6 +22,7 @@ from domain.models import (
     Notification,
     ProgressSnapshot,
 )
+from domain.notifications import outbox
 from domain.progress import RefreshTimeout, refresh_account
 from domain.settings import get_settings
 from domain.sql import connection, is_postgres
@@ -100,14 +101,14 @@ async def test_a_cancelled_refresh_leaves_nothing_half_written(
 ) -> None:
     account_id, _ = await _account_with_progress(client)
     before = await _stored_state()
-    record_outcomes = notifications.record_outcomes
+    record_outcomes = outbox.record_outcomes
 
     async def slow_record_outcomes(account: int, outcomes) -> list[int]:
         # By now the refresh has written milestone values, contributor goals and snapshots.
         await _endless_statement()
         return await record_outcomes(account, outcomes)
 
-    monkeypatch.setattr(notifications, "record_outcomes", slow_record_outcomes)
+    monkeypatch.setattr(outbox, "record_outcomes", slow_record_outcomes)
     started = time.monotonic()
     with pytest.raises(RefreshTimeout) as raised:
         # January ended more than a day before: its milestones freeze and notify.
@@ -129,7 +130,7 @@ async def test_a_cancelled_refresh_leaves_nothing_half_written(
         assert list(running) == []
 
     # Nothing is left behind on the connection: the next refresh runs and writes.
-    monkeypatch.setattr(notifications, "record_outcomes", record_outcomes)
+    monkeypatch.setattr(outbox, "record_outcomes", record_outcomes)
     result = await refresh_account(account_id, now=utc(2024, 2, 5))
     assert result.milestones_finalized == 2
     after = await _stored_state()

@@ -1,27 +1,19 @@
-"""The notification outbox: rows written in the transaction of the change that causes them,
-delivered after the commit.
+"""The notification outbox: rows written in the transaction of the change that causes them.
 
 Each row is one message for one recipient on one channel, unique by ``dedupe_key``: a repeated
 refresh or a retried write adds nothing, while a second edit (a new change id) notifies again.
-Delivery is somebody else's business (``workers/``); this module only records rows, hands their
-ids to an installed dispatcher, and moves rows through their delivery states so that a delivery
-that runs twice sends once.
-"""
+Recording returns the ids of new rows that need delivery; pass them to
+``dispatch.after_commit`` once the transaction commits."""
 
 import json
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-import structlog
-from tortoise.expressions import F, Q
-from tortoise.queryset import QuerySet
 from tortoise.timezone import now as utc_now
 
-from domain.data_version import account_write
 from domain.enums import (
     AVERAGE_TYPES,
     Channel,
@@ -30,19 +22,11 @@ from domain.enums import (
     NotificationKind,
     unit_of,
 )
-from domain.errors import ErrorCode, Errors
-from domain.models import Account, ContributorGoal, Goal, Milestone, Notification
-from domain.sql import FOUR_PLACES, Params, connection, is_postgres, to_date, to_decimal
+from domain.models import Account, ContributorGoal, Goal, Milestone
+from domain.sql import FOUR_PLACES, Params, chunks, connection, is_postgres, to_date, to_decimal
 
-log = structlog.get_logger("goals.notifications")
-
-Dispatcher = Callable[[Sequence[int]], Awaitable[None]]
-
-# SQLite caps bound parameters per statement; IN lists are sent in slices of this size.
-CHUNK = 500
 # Outcomes recorded per pair of statements, which bounds the memory a year's freeze takes.
 OUTCOMES_PER_STATEMENT = 20_000
-MAX_MARK_READ = 1000
 FINAL_ACHIEVED = frozenset({GoalStatus.ACHIEVED, GoalStatus.EXCEEDED})
 FINAL_STATUSES = frozenset({GoalStatus.ACHIEVED, GoalStatus.EXCEEDED, GoalStatus.MISSED})
 
@@ -69,39 +53,6 @@ class _Cause:
     payload: dict[str, Any]
     key_prefix: str
     key_middle: str
-
-
-# ---------------------------------------------------------------- dispatching
-
-_dispatcher: Dispatcher | None = None
-
-
-def install_dispatcher(dispatcher: Dispatcher | None) -> Dispatcher | None:
-    """Set what ``after_commit`` hands new rows to; returns the previous one to put it back.
-
-    The API process installs an arq pool, the workers their own connection; with none installed
-    rows stay PENDING until the sweep finds them."""
-    global _dispatcher
-    previous, _dispatcher = _dispatcher, dispatcher
-    return previous
-
-
-async def after_commit(notification_ids: Sequence[int]) -> None:
-    """Hand new outbox rows to the delivery workers; call after the transaction commits.
-    Never raises: rows left pending are picked up by the periodic sweep."""
-    if not notification_ids or _dispatcher is None:
-        return
-    try:
-        await _dispatcher(list(notification_ids))
-    except Exception as error:  # noqa: BLE001 - the sweep delivers what could not be queued
-        log.warning(
-            "notifications not queued; the sweep will deliver them",
-            count=len(notification_ids),
-            error=f"{type(error).__name__}: {error}",
-        )
-
-
-# ---------------------------------------------------------------- recording
 
 
 async def record_goal_assigned(
@@ -176,7 +127,7 @@ async def _outcome_causes(
         p.values,
     )
     missing = sorted({row[1] for row in rows} - goals.keys())
-    for chunk in _chunks(missing):
+    for chunk in chunks(missing):
         goals.update((goal.id, goal) for goal in await Goal.filter(id__in=chunk))
     causes: list[_Cause] = []
     for position, goal_id, cg_value, cg_target, index, start, end, value, target in rows:
@@ -280,7 +231,7 @@ async def _target_totals(goal: Goal, cg_ids: Sequence[int]) -> dict[int, tuple[D
     milestones, read here because the stored roll-up may not be rewritten yet."""
     sums: dict[int, Decimal] = defaultdict(Decimal)
     counts: dict[int, int] = defaultdict(int)
-    for chunk in _chunks(sorted(set(cg_ids))):
+    for chunk in chunks(sorted(set(cg_ids))):
         for cg_id, target in await Milestone.filter(contributor_goal_id__in=chunk).values_list(
             "contributor_goal_id", "target"
         ):
@@ -445,133 +396,3 @@ def _rows_source(
         f"json_extract(value, '$[{i}]') AS {column}" for i, (column, _) in enumerate(columns)
     )
     return f"(SELECT {extracted} FROM json_each({placeholder})) AS {name}"
-
-
-async def _column(query: QuerySet[Any], field: str) -> list[Any]:
-    """One column of a query's rows."""
-    return [row[0] for row in await query.values_list(field)]
-
-
-def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(items), CHUNK):
-        yield items[start : start + CHUNK]
-
-
-# ---------------------------------------------------------------- delivery states
-
-
-async def claim_for_delivery(notification_id: int, now: datetime) -> Notification | None:
-    """Take a PENDING row for one delivery attempt, atomically: of two deliveries of the same
-    row only one gets it. Returns the row (with account and recipient) or None."""
-    claimed = await Notification.filter(id=notification_id, state=DeliveryState.PENDING).update(
-        state=DeliveryState.SENDING, attempts=F("attempts") + 1, claimed_at=now
-    )
-    if not claimed:
-        return None
-    return await Notification.get(id=notification_id).select_related("account", "recipient")
-
-
-async def mark_sent(notification_id: int, now: datetime) -> None:
-    await Notification.filter(id=notification_id, state=DeliveryState.SENDING).update(
-        state=DeliveryState.SENT, sent_at=now, last_error=None
-    )
-
-
-async def mark_failed(notification_id: int, account_id: int, error: str) -> None:
-    """Admins list failed deliveries: the account's answers change."""
-    async with account_write(account_id):
-        await Notification.filter(id=notification_id, state=DeliveryState.SENDING).update(
-            state=DeliveryState.FAILED, last_error=error[:2000]
-        )
-
-
-async def release_for_retry(notification_id: int, error: str) -> None:
-    """Give a claimed row back after a failed attempt, so that the retry can claim it again."""
-    await Notification.filter(id=notification_id, state=DeliveryState.SENDING).update(
-        state=DeliveryState.PENDING, last_error=error[:2000]
-    )
-
-
-async def due_for_sweep(
-    now: datetime, *, pending_for: timedelta, stale_claim: timedelta, limit: int
-) -> list[int]:
-    """Rows whose delivery may have been lost: PENDING for longer than ``pending_for`` (Redis was
-    down at commit time, or dropped the job), and SENDING claims older than ``stale_claim``
-    (their worker died mid-attempt), which are given back first."""
-    await Notification.filter(state=DeliveryState.SENDING, claimed_at__lt=now - stale_claim).update(
-        state=DeliveryState.PENDING
-    )
-    cutoff = now - pending_for
-    return await _column(
-        Notification.filter(state=DeliveryState.PENDING, created_at__lt=cutoff)
-        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=cutoff))
-        .order_by("id")
-        .limit(limit),
-        "id",
-    )
-
-
-# ---------------------------------------------------------------- reading
-
-
-async def in_app_page(
-    account_id: int, recipient_id: int, *, unread_only: bool, offset: int, limit: int
-) -> tuple[list[Notification], int]:
-    """A page of a user's in-app notifications, newest first, fetched with one extra row to
-    tell whether more follow; and their total count."""
-    rows = Notification.filter(
-        account_id=account_id, recipient_id=recipient_id, channel=Channel.IN_APP
-    )
-    if unread_only:
-        rows = rows.filter(read_at__isnull=True)
-    total = await rows.count()
-    page = await rows.order_by("-id").offset(offset).limit(limit + 1)
-    return list(page), total
-
-
-async def failed_page(
-    account_id: int, *, offset: int, limit: int
-) -> tuple[list[Notification], int]:
-    """Deliveries that gave up, newest first (with one extra row), and their total count."""
-    rows = Notification.filter(account_id=account_id, state=DeliveryState.FAILED)
-    total = await rows.count()
-    page = await rows.order_by("-id").offset(offset).limit(limit + 1)
-    return list(page), total
-
-
-async def mark_read(
-    account_id: int, recipient_id: int, ids: Sequence[int | None], now: datetime
-) -> tuple[int, Errors]:
-    """Mark the recipient's own in-app notifications read. Every id must be one of them (None
-    stands for an id that did not decode); nothing changes when any is not. Returns how many
-    were unread until now."""
-    errors = Errors()
-    if len(ids) > MAX_MARK_READ:
-        errors.add(["ids"], ErrorCode.TOO_MANY, f"At most {MAX_MARK_READ} ids a call.")
-        return 0, errors
-    known = [i for i in ids if i is not None]
-    own: set[int] = set()
-    for chunk in _chunks(sorted(set(known))):
-        own.update(
-            await _column(
-                Notification.filter(
-                    account_id=account_id,
-                    recipient_id=recipient_id,
-                    channel=Channel.IN_APP,
-                    id__in=chunk,
-                ),
-                "id",
-            )
-        )
-    for position, notification_id in enumerate(ids):
-        if notification_id is None or notification_id not in own:
-            errors.add(["ids", position], ErrorCode.NOT_FOUND, "No such notification.")
-    if errors or not own:
-        return 0, errors
-    updated = 0
-    async with account_write(account_id):
-        for chunk in _chunks(sorted(own)):
-            updated += await Notification.filter(id__in=chunk, read_at__isnull=True).update(
-                read_at=now
-            )
-    return updated, errors
