@@ -2,8 +2,8 @@
 and /metrics."""
 
 import json
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 import redis.asyncio as aioredis
 from cross_web import HTTPException
@@ -27,8 +27,6 @@ from api.response_cache import AnswerStore, ResponseCache
 from api.schema import build_schema
 from domain.db import close_db, init_db
 from domain.settings import Settings, get_settings
-from workers.dispatch import queued_deliveries
-from workers.goal_refresh import queued_jobs
 
 
 class GoalsGraphQL(GraphQL[Context, None]):
@@ -102,8 +100,16 @@ async def readyz(request: Request) -> Response:
     return JSONResponse(checks, status_code=200 if checks["database"] == "ok" else 503)
 
 
-def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> Starlette:
-    """``manage_db=False`` leaves Tortoise to the caller (tests, `goals dev`)."""
+def create_app(
+    settings: Settings | None = None,
+    *,
+    manage_db: bool = True,
+    while_serving: Callable[[Settings], AbstractAsyncContextManager[None]] | None = None,
+) -> Starlette:
+    """``manage_db=False`` leaves Tortoise to the caller (tests, `goals dev`). ``while_serving``
+    is entered for the app's lifetime: the composition root (``cli.app``) passes the job queues
+    that hand notifications and refreshes to the workers; without it nothing is queued, and
+    the workers' sweep and daily refresh catch up."""
     settings = settings or get_settings()
     configure_logging(settings.log_level, settings.log_json)
     graphql: ASGIApp = GoalsGraphQL(
@@ -119,8 +125,11 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
         if manage_db:
             await init_db(settings.database_url)
         try:
-            async with queued_deliveries(settings.redis_url), queued_jobs(settings.redis_url):
+            if while_serving is None:
                 yield
+            else:
+                async with while_serving(settings):
+                    yield
         finally:
             if manage_db:
                 await close_db()

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 import pytest
 
-from api.cli import embedded_redis
+from cli.processes import embedded_redis
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 POSTGRES_URL = os.environ.get("GOALS_TEST_POSTGRES_URL")
@@ -88,7 +88,7 @@ class Goals:
     running: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     def command(self, *args: str) -> list[str]:
-        return [sys.executable, "-m", "api.cli", *args]
+        return [sys.executable, "-m", "cli", *args]
 
     def run(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
         return subprocess.run(

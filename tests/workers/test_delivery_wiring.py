@@ -5,7 +5,7 @@ after the commit, and the worker settings run the delivery job and the sweep."""
 
 import httpx
 
-from api.app import create_app
+from cli.app import create_app
 from domain.enums import Channel
 from domain.models import Goal, Notification
 from domain.notifications.dispatch import install_dispatcher
