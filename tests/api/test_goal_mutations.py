@@ -510,10 +510,6 @@ async def test_delete_validates_every_id_before_deleting_any(client):
 
 
 async def test_refresh_goal_progress_returns_the_goal(client):
-    from domain import progress
-
-    if not hasattr(progress, "refresh_goal"):
-        pytest.skip("the progress engine is not in the tree yet")
     tenant = await sales_floor()
     goal = await made_goal(client, tenant)
     data = await op(client, tenant.admin_token, "RefreshGoalProgress", {"id": goal["id"]})

@@ -166,7 +166,7 @@ async def test_refresh(client, monkeypatch, actor, goal):
     async def refresh_goal(goal_id: int) -> None:
         refreshed.append(goal_id)
 
-    monkeypatch.setattr(progress, "refresh_goal", refresh_goal, raising=False)
+    monkeypatch.setattr(progress, "refresh_goal", refresh_goal)
     data = await op(client, world.token(actor), "RefreshGoalProgress", {"id": world.goals[goal]})
     payload = data["refreshGoalProgress"]
     expected = EDIT_MATRIX[actor][goal]
