@@ -3,6 +3,7 @@ GOALS_TEST_POSTGRES_URL is set; an HTTP client speaking to the ASGI app."""
 
 import os
 from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime
 
 import httpx
 import pytest
@@ -63,6 +64,13 @@ async def db(request: pytest.FixtureRequest, tmp_path) -> AsyncIterator[str]:
         yield request.param
     finally:
         await close_db()
+
+
+@pytest.fixture
+def today() -> date:
+    """Today's UTC date, read when the test starts: what the test expects and what the server
+    computes agree unless that one test runs across midnight."""
+    return datetime.now(UTC).date()
 
 
 @pytest.fixture

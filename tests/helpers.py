@@ -3,9 +3,11 @@
 import functools
 import logging
 import pathlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -20,8 +22,21 @@ from graphql import (
     visit,
 )
 
-from domain.enums import GoalPermission, ObjectType, Seat
-from domain.models import Account, Pipeline, Team, TeamMembership, User
+from api.ids import to_global_id
+from domain.enums import GoalCategory, GoalPermission, GoalType, MilestonePeriod, ObjectType, Seat
+from domain.models import (
+    Account,
+    ContributorGoal,
+    Goal,
+    GoalPipeline,
+    Milestone,
+    MilestonePipeline,
+    Pipeline,
+    Team,
+    TeamMembership,
+    User,
+)
+from domain.periods import milestone_periods
 from domain.tokens import issue_token
 
 CONTRACT_DIR = pathlib.Path(__file__).parent / "contract"
@@ -191,3 +206,144 @@ def count_queries() -> Iterator[list[str]]:
     finally:
         logger.removeHandler(counter)
         logger.setLevel(previous)
+
+
+# ---------------------------------------------------------------- goals
+
+
+def gid(type_name: str, pk: int) -> str:
+    """The global id clients see for a row."""
+    return str(to_global_id(type_name, pk))
+
+
+@dataclass
+class Share:
+    """One contributor of a test goal with its stored roll-up."""
+
+    who: User | Team
+    value: Decimal | None = None
+    target: Decimal = Decimal(0)
+    percent: Decimal | None = None
+
+
+async def add_goal(
+    tenant: Tenant,
+    name: str,
+    shares: Sequence[Share | User | Team],
+    *,
+    category: GoalCategory = GoalCategory.SALES,
+    goal_type: GoalType = GoalType.DEALS_CREATED,
+    start: date = date(2026, 1, 1),
+    end: date = date(2026, 12, 31),
+    period: MilestonePeriod = MilestonePeriod.QUARTERLY,
+    pipelines: Sequence[Pipeline] = (),
+    created_by: User | None = None,
+    value: Decimal | None = None,
+    target: Decimal = Decimal(0),
+    percent: Decimal | None = None,
+    milestone_target: Decimal = Decimal(10),
+    notify: Sequence[str] = (),
+) -> Goal:
+    """A goal written straight to the tables, as the write side and the refresh would leave it."""
+    goal = await Goal.create(
+        account=tenant.account,
+        name=name,
+        category=category,
+        type=goal_type,
+        start_date=start,
+        end_date=end,
+        milestone_period=period,
+        notify=list(notify),
+        created_by=created_by,
+        value=value,
+        target=target,
+        percent=percent,
+    )
+    for pipeline in pipelines:
+        await GoalPipeline.create(goal=goal, pipeline=pipeline)
+    for share in shares:
+        if not isinstance(share, Share):
+            share = Share(share)
+        contributor_goal = await ContributorGoal.create(
+            account=tenant.account,
+            goal=goal,
+            user=share.who if isinstance(share.who, User) else None,
+            team=share.who if isinstance(share.who, Team) else None,
+            value=share.value,
+            target=share.target,
+            percent=share.percent,
+        )
+        for window in milestone_periods(start, end, period):
+            milestone = await Milestone.create(
+                contributor_goal=contributor_goal,
+                index=window.index,
+                start_date=window.start_date,
+                end_date=window.end_date,
+                target=milestone_target,
+            )
+            for pipeline in pipelines:
+                await MilestonePipeline.create(milestone=milestone, pipeline=pipeline)
+    return goal
+
+
+async def sales_floor(fiscal_month: int = 1) -> Tenant:
+    """An account with two paid reps in a team, ticket and deal pipelines."""
+    tenant = await make_tenant(fiscal_month=fiscal_month)
+    await tenant.add_user("ana", permission=GoalPermission.TEAM)
+    await tenant.add_user("ben")
+    await tenant.add_team("support", ["ana", "ben"])
+    await tenant.add_pipeline("inbox", ObjectType.TICKET)
+    await tenant.add_pipeline("escalations", ObjectType.TICKET)
+    await tenant.add_pipeline("new-business", ObjectType.DEAL)
+    return tenant
+
+
+def quarterly_ticket_goal(tenant: Tenant, **overrides: Any) -> dict[str, Any]:
+    """CreateGoal's input for a ticket goal of ``sales_floor``, over 2026 by quarters."""
+    goal = {
+        "name": "  Close more tickets  ",
+        "category": "SERVICE",
+        "type": "CLOSED_TICKETS",
+        "startDate": "2026-01-01",
+        "endDate": "2026-12-31",
+        "milestonePeriod": "QUARTERLY",
+        "pipelineIds": [gid("Pipeline", tenant.pipelines["inbox"].id)],
+        "contributors": [
+            {"userId": gid("User", tenant.users["ana"].id), "targets": [10, 12, 12, 15]},
+            {
+                "teamId": gid("Team", tenant.teams["support"].id),
+                "targets": ["40", "40", "40", "40"],
+            },
+        ],
+    }
+    goal.update(overrides)
+    return goal
+
+
+async def made_goal(client: httpx.AsyncClient, tenant: Tenant, **overrides: Any) -> dict:
+    """A goal created over the API from ``quarterly_ticket_goal``; returns the payload's goal."""
+    goal = quarterly_ticket_goal(tenant, **overrides)
+    result = (await op(client, tenant.admin_token, "CreateGoal", {"input": goal}))["createGoal"]
+    assert result["userErrors"] == []
+    return result["goal"]
+
+
+async def update_goal(client: httpx.AsyncClient, token: str, **input: Any) -> dict:
+    return (await op(client, token, "UpdateGoal", {"input": input}))["updateGoal"]
+
+
+# ---------------------------------------------------------------- account
+
+UPDATE_ACCOUNT_SETTINGS = """
+mutation ($input: UpdateAccountSettingsInput!) {
+  updateAccountSettings(input: $input) {
+    account { name timezone fiscalYearStartMonth currency webhookUrl refreshHour }
+    userErrors { field code message }
+  }
+}
+"""
+
+
+async def update_account_settings(client: httpx.AsyncClient, token: str, **fields: Any) -> dict:
+    body = await gql(client, token, UPDATE_ACCOUNT_SETTINGS, {"input": fields})
+    return body["data"]["updateAccountSettings"]

@@ -6,21 +6,7 @@ from api.app import create_app
 from domain.enums import GoalPermission
 from domain.models import Account
 from domain.settings import Settings
-from tests.helpers import gql, make_tenant, op
-
-UPDATE = """
-mutation ($input: UpdateAccountSettingsInput!) {
-  updateAccountSettings(input: $input) {
-    account { name timezone fiscalYearStartMonth currency webhookUrl refreshHour }
-    userErrors { field code message }
-  }
-}
-"""
-
-
-async def update(client, token, **fields) -> dict:
-    body = await gql(client, token, UPDATE, {"input": fields})
-    return body["data"]["updateAccountSettings"]
+from tests.helpers import gql, make_tenant, op, update_account_settings
 
 
 def errors_of(payload: dict) -> list[tuple[tuple[str, ...], str]]:
@@ -53,7 +39,7 @@ async def test_update_account_settings_shape_verbatim(client):
 async def test_the_secret_cannot_be_read_back_and_the_url_only_by_admins(client):
     tenant = await make_tenant()
     await tenant.add_user("ana", permission=GoalPermission.ALL)
-    await update(
+    await update_account_settings(
         client,
         tenant.admin_token,
         webhookUrl="https://hooks.example.com/x",
@@ -74,10 +60,12 @@ async def test_the_secret_cannot_be_read_back_and_the_url_only_by_admins(client)
 
 async def test_omitted_fields_stay_and_null_resets_the_refresh_hour(client):
     tenant = await make_tenant()
-    first = await update(client, tenant.admin_token, refreshHour=5, currency="pln")
+    first = await update_account_settings(client, tenant.admin_token, refreshHour=5, currency="pln")
     assert first["account"]["refreshHour"] == 5
     assert first["account"]["currency"] == "PLN"
-    second = await update(client, tenant.admin_token, name="  Acme Corp  ", refreshHour=None)
+    second = await update_account_settings(
+        client, tenant.admin_token, name="  Acme Corp  ", refreshHour=None
+    )
     assert second["userErrors"] == []
     assert second["account"] == {
         "name": "Acme Corp",
@@ -91,7 +79,7 @@ async def test_omitted_fields_stay_and_null_resets_the_refresh_hour(client):
 
 async def test_every_invalid_field_is_reported_and_nothing_changes(client):
     tenant = await make_tenant()
-    payload = await update(
+    payload = await update_account_settings(
         client,
         tenant.admin_token,
         name="",
@@ -112,7 +100,7 @@ async def test_every_invalid_field_is_reported_and_nothing_changes(client):
         (("input", "webhookSecret"), "INVALID"),
         (("input", "refreshHour"), "INVALID"),
     ]
-    more = await update(
+    more = await update_account_settings(
         client, tenant.admin_token, fiscalYearStartMonth=0, currency="XXX", timezone="localtime"
     )
     assert errors_of(more) == [
@@ -120,7 +108,7 @@ async def test_every_invalid_field_is_reported_and_nothing_changes(client):
         (("input", "fiscalYearStartMonth"), "INVALID"),
         (("input", "currency"), "INVALID"),
     ]
-    cleared = await update(client, tenant.admin_token, name=None, timezone=None)
+    cleared = await update_account_settings(client, tenant.admin_token, name=None, timezone=None)
     assert errors_of(cleared) == [
         (("input", "name"), "REQUIRED"),
         (("input", "timezone"), "REQUIRED"),
@@ -148,11 +136,15 @@ async def test_webhooks_need_public_https_and_a_secret(client):
         "https://",
     ]
     for url in rejected:
-        payload = await update(client, tenant.admin_token, webhookUrl=url, webhookSecret="s" * 16)
+        payload = await update_account_settings(
+            client, tenant.admin_token, webhookUrl=url, webhookSecret="s" * 16
+        )
         assert errors_of(payload) == [(("input", "webhookUrl"), "INVALID")], url
-    no_secret = await update(client, tenant.admin_token, webhookUrl="https://hooks.example.com")
+    no_secret = await update_account_settings(
+        client, tenant.admin_token, webhookUrl="https://hooks.example.com"
+    )
     assert errors_of(no_secret) == [(("input", "webhookSecret"), "REQUIRED")]
-    ok = await update(
+    ok = await update_account_settings(
         client,
         tenant.admin_token,
         webhookUrl="https://hooks.example.com",
@@ -160,9 +152,11 @@ async def test_webhooks_need_public_https_and_a_secret(client):
     )
     assert ok["userErrors"] == []
     # With a secret stored, the URL alone may change; null removes the webhook.
-    moved = await update(client, tenant.admin_token, webhookUrl="https://8.8.8.8/in")
+    moved = await update_account_settings(
+        client, tenant.admin_token, webhookUrl="https://8.8.8.8/in"
+    )
     assert moved["account"]["webhookUrl"] == "https://8.8.8.8/in"
-    removed = await update(client, tenant.admin_token, webhookUrl=None)
+    removed = await update_account_settings(client, tenant.admin_token, webhookUrl=None)
     assert removed["account"]["webhookUrl"] is None
     assert (await Account.get(id=tenant.account.id)).webhook_url is None
 
@@ -176,7 +170,7 @@ async def test_private_http_webhooks_when_the_setting_allows_them(db):
         transport=httpx.ASGITransport(app=app), base_url="http://goals.test"
     ) as client:
         tenant = await make_tenant()
-        payload = await update(
+        payload = await update_account_settings(
             client,
             tenant.admin_token,
             webhookUrl="http://127.0.0.1:8025/hook",
@@ -189,7 +183,9 @@ async def test_private_http_webhooks_when_the_setting_allows_them(db):
 async def test_non_admins_cannot_change_settings(client):
     tenant = await make_tenant()
     await tenant.add_user("ana", permission=GoalPermission.ALL)
-    payload = await update(client, tenant.tokens["ana"], name="Mine now", timezone="Asia/Tokyo")
+    payload = await update_account_settings(
+        client, tenant.tokens["ana"], name="Mine now", timezone="Asia/Tokyo"
+    )
     assert payload["account"] is None
     assert errors_of(payload) == [(("input",), "FORBIDDEN")]
     stored = await Account.get(id=tenant.account.id)
@@ -199,6 +195,6 @@ async def test_non_admins_cannot_change_settings(client):
 async def test_settings_change_only_the_callers_account(client):
     tenant = await make_tenant()
     other = await make_tenant("Globex")
-    await update(client, tenant.admin_token, timezone="Asia/Tokyo")
+    await update_account_settings(client, tenant.admin_token, timezone="Asia/Tokyo")
     assert (await Account.get(id=other.account.id)).timezone == "UTC"
     assert (await Account.get(id=tenant.account.id)).timezone == "Asia/Tokyo"

@@ -12,8 +12,7 @@ from api.insight import exports
 from domain.enums import GoalPermission, GoalType, MilestonePeriod, Seat
 from domain.models import Milestone
 from domain.settings import Settings
-from tests.api.test_goal_queries import Share, add_goal, gid
-from tests.helpers import Tenant, gql, make_tenant
+from tests.helpers import Share, Tenant, add_goal, gid, gql, make_tenant
 
 D = Decimal
 GOAL_COLUMNS = "goal_id,goal_name,type,unit,start_date,end_date"

@@ -5,8 +5,7 @@ import pytest
 
 from domain import jobs
 from domain.models import ContributorGoal, Goal, Milestone, Notification
-from tests.api.test_goal_mutations import made_goal, sales_floor, update
-from tests.helpers import gql
+from tests.helpers import gql, made_goal, sales_floor, update_goal
 
 APPLY = """
 mutation($input: ApplyGoalTargetsInput!) {
@@ -65,7 +64,7 @@ async def test_editing_a_final_target_is_refused_and_writes_nothing(client, queu
     before = await snapshot()
     queued.clear()
 
-    result = await update(
+    result = await update_goal(
         client,
         tenant.admin_token,
         id=goal["id"],
@@ -93,7 +92,7 @@ async def test_repeating_a_final_target_is_not_a_change(client, queued):
     ana, team = (c["id"] for c in goal["contributors"])
     queued.clear()
     # A target grid sends every cell back: final ones unchanged, a live one edited.
-    result = await update(
+    result = await update_goal(
         client,
         tenant.admin_token,
         id=goal["id"],

@@ -6,44 +6,18 @@ from decimal import Decimal
 import pytest
 
 from api.ids import to_global_id
-from domain.enums import GoalPermission, ObjectType
 from domain.models import ContributorGoal, Goal, Milestone, MilestonePipeline, Notification
 from domain.notifications import dispatch
-from tests.helpers import Tenant, count_queries, gql, make_tenant, op
-
-
-def gid(kind: str, row) -> str:
-    return to_global_id(kind, row.id)
-
-
-async def sales_floor(fiscal_month: int = 1) -> Tenant:
-    """An account with two paid reps in a team, ticket and deal pipelines."""
-    tenant = await make_tenant(fiscal_month=fiscal_month)
-    await tenant.add_user("ana", permission=GoalPermission.TEAM)
-    await tenant.add_user("ben")
-    await tenant.add_team("support", ["ana", "ben"])
-    await tenant.add_pipeline("inbox", ObjectType.TICKET)
-    await tenant.add_pipeline("escalations", ObjectType.TICKET)
-    await tenant.add_pipeline("new-business", ObjectType.DEAL)
-    return tenant
-
-
-def quarterly_ticket_goal(tenant: Tenant, **overrides) -> dict:
-    goal = {
-        "name": "  Close more tickets  ",
-        "category": "SERVICE",
-        "type": "CLOSED_TICKETS",
-        "startDate": "2026-01-01",
-        "endDate": "2026-12-31",
-        "milestonePeriod": "QUARTERLY",
-        "pipelineIds": [gid("Pipeline", tenant.pipelines["inbox"])],
-        "contributors": [
-            {"userId": gid("User", tenant.users["ana"]), "targets": [10, 12, 12, 15]},
-            {"teamId": gid("Team", tenant.teams["support"]), "targets": ["40", "40", "40", "40"]},
-        ],
-    }
-    goal.update(overrides)
-    return goal
+from tests.helpers import (
+    count_queries,
+    gid,
+    gql,
+    made_goal,
+    op,
+    quarterly_ticket_goal,
+    sales_floor,
+    update_goal,
+)
 
 
 async def create(client, token: str, goal: dict) -> dict:
@@ -81,12 +55,12 @@ async def test_create_goal_makes_quarterly_milestones_with_targets(client):
     ana, team = goal["contributors"]
     assert ana["contributor"] == {
         "__typename": "User",
-        "id": gid("User", tenant.users["ana"]),
+        "id": gid("User", tenant.users["ana"].id),
         "name": "Ana",
         "email": "ana@acme.test",
     }
     assert team["contributor"]["__typename"] == "Team"
-    inbox = [{"id": gid("Pipeline", tenant.pipelines["inbox"])}]
+    inbox = [{"id": gid("Pipeline", tenant.pipelines["inbox"].id)}]
     assert ana["milestones"] == [
         {"index": 0, "startDate": "2026-01-01", "endDate": "2026-03-31", "target": "10",
          "pipelines": inbox},
@@ -103,7 +77,7 @@ async def test_create_goal_makes_quarterly_milestones_with_targets(client):
     assert shown["category"] == "SERVICE"
     assert shown["type"] == "CLOSED_TICKETS"
     assert shown["unit"] == "COUNT"
-    assert shown["createdBy"]["id"] == gid("User", tenant.admin)
+    assert shown["createdBy"]["id"] == gid("User", tenant.admin.id)
     assert shown["notify"] == []
     assert shown["alignToFiscalYear"] is False
     # 10+12+12+15 for Ana, 4 x 40 for the team.
@@ -115,7 +89,7 @@ async def test_create_goal_makes_quarterly_milestones_with_targets(client):
 async def test_fiscal_quarters_start_in_the_fiscal_month(client):
     tenant = await sales_floor(fiscal_month=2)
     goal = quarterly_ticket_goal(tenant, alignToFiscalYear=True)
-    goal["contributors"] = [{"userId": gid("User", tenant.users["ben"])}]
+    goal["contributors"] = [{"userId": gid("User", tenant.users["ben"].id)}]
     result = await create(client, tenant.admin_token, goal)
     assert result["userErrors"] == []
     # Fiscal quarters from February: Nov-Jan, Feb-Apr, May-Jul, Aug-Oct, Nov-Jan.
@@ -135,7 +109,7 @@ async def test_decimal_targets_are_kept_exactly(client):
     tenant = await sales_floor()
     goal = quarterly_ticket_goal(tenant, type="AVG_TICKET_RESPONSE_TIME")
     goal["contributors"] = [
-        {"userId": gid("User", tenant.users["ana"]), "targets": ["0.1", 0.1, "12.3456", 99999]}
+        {"userId": gid("User", tenant.users["ana"].id), "targets": ["0.1", 0.1, "12.3456", 99999]}
     ]
     result = await create(client, tenant.admin_token, goal)
     assert result["userErrors"] == []
@@ -147,8 +121,8 @@ async def test_decimal_targets_are_kept_exactly(client):
 
 async def test_milestone_pipelines_default_to_all_and_take_subsets(client):
     tenant = await sales_floor()
-    inbox = gid("Pipeline", tenant.pipelines["inbox"])
-    escalations = gid("Pipeline", tenant.pipelines["escalations"])
+    inbox = gid("Pipeline", tenant.pipelines["inbox"].id)
+    escalations = gid("Pipeline", tenant.pipelines["escalations"].id)
     goal = quarterly_ticket_goal(tenant, pipelineIds=[inbox, escalations])
     goal["contributors"][0]["milestonePipelineIds"] = [
         [inbox],
@@ -185,7 +159,7 @@ async def test_calls_goal_takes_no_pipelines_and_remembers_notify(client):
             "endDate": "2026-03-31",
             "milestonePeriod": "WEEKLY",
             "notify": ["GOAL_COMPLETED", "GOAL_ASSIGNED", "GOAL_COMPLETED"],
-            "contributors": [{"userId": gid("User", tenant.users["ben"])}],
+            "contributors": [{"userId": gid("User", tenant.users["ben"].id)}],
         },
     )
     assert result["userErrors"] == []
@@ -248,8 +222,8 @@ async def test_large_goal_is_written_in_a_few_statements(client, db):
     for i in range(498):
         await tenant.add_user(f"rep{i:03}")
     users = [u for key, u in tenant.users.items() if key != "admin"]
-    inbox = gid("Pipeline", tenant.pipelines["inbox"])
-    escalations = gid("Pipeline", tenant.pipelines["escalations"])
+    inbox = gid("Pipeline", tenant.pipelines["inbox"].id)
+    escalations = gid("Pipeline", tenant.pipelines["escalations"].id)
     goal = {
         "name": "Five years of tickets",
         "category": "SERVICE",
@@ -258,7 +232,7 @@ async def test_large_goal_is_written_in_a_few_statements(client, db):
         "endDate": "2030-12-31",
         "milestonePeriod": "MONTHLY",
         "pipelineIds": [inbox, escalations],
-        "contributors": [{"userId": gid("User", u), "targets": [5] * 60} for u in users],
+        "contributors": [{"userId": gid("User", u.id), "targets": [5] * 60} for u in users],
     }
     assert len(goal["contributors"]) == 500
     query = """mutation ($input: CreateGoalInput!) {
@@ -278,12 +252,6 @@ async def test_large_goal_is_written_in_a_few_statements(client, db):
 
 
 # ---------------------------------------------------------------- applyGoalTargets
-
-
-async def made_goal(client, tenant: Tenant, **overrides) -> dict:
-    result = await create(client, tenant.admin_token, quarterly_ticket_goal(tenant, **overrides))
-    assert result["userErrors"] == []
-    return result["goal"]
 
 
 async def apply(client, token: str, **input) -> dict:
@@ -370,29 +338,25 @@ async def test_apply_targets_shape_runs_verbatim(client):
 # ---------------------------------------------------------------- updateGoal
 
 
-async def update(client, token: str, **input) -> dict:
-    return (await op(client, token, "UpdateGoal", {"input": input}))["updateGoal"]
-
-
 async def test_update_goal_applies_every_part(client, dispatched):
     tenant = await sales_floor()
     await tenant.add_user("cleo")
     goal = await made_goal(client, tenant)
     ana_cg, team_cg = (c["id"] for c in goal["contributors"])
     shown_before = await details(client, tenant.admin_token, goal["id"])
-    result = await update(
+    result = await update_goal(
         client,
         tenant.admin_token,
         id=goal["id"],
         name=" Renamed ",
         notify=["GOAL_ASSIGNED", "TARGETS_CHANGED"],
-        pipelineIds=[gid("Pipeline", tenant.pipelines["inbox"])],
+        pipelineIds=[gid("Pipeline", tenant.pipelines["inbox"].id)],
         targets=[
             {"contributorId": ana_cg, "milestoneIndex": 0, "amount": 11},
             {"contributorId": ana_cg, "milestoneIndex": 3, "amount": "0.5"},
             {"contributorId": team_cg, "milestoneIndex": 2, "amount": 11},
         ],
-        addContributors=[{"userId": gid("User", tenant.users["cleo"]), "targets": [1, 2, 3, 4]}],
+        addContributors=[{"userId": gid("User", tenant.users["cleo"].id), "targets": [1, 2, 3, 4]}],
         removeContributorIds=[team_cg],
     )
     assert result["userErrors"] == []
@@ -412,7 +376,7 @@ async def test_update_goal_applies_every_part(client, dispatched):
         (m["startDate"], m["endDate"]) for m in shown_before["contributors"][0]["milestones"]
     ]
     assert all(
-        m["pipelines"] == [{"id": gid("Pipeline", tenant.pipelines["inbox"])}]
+        m["pipelines"] == [{"id": gid("Pipeline", tenant.pipelines["inbox"].id)}]
         for m in cleo_detail["milestones"]
     )
     assert shown["progress"]["target"] == "45.5"  # 11+12+12+0.5 + 1+2+3+4
@@ -427,12 +391,12 @@ async def test_update_refuses_a_pipeline_change_and_removing_everyone(client):
     tenant = await sales_floor()
     goal = await made_goal(client, tenant)
     before = await Goal.all().values_list("name", "updated_at")
-    result = await update(
+    result = await update_goal(
         client,
         tenant.admin_token,
         id=goal["id"],
         name="Never applied",
-        pipelineIds=[gid("Pipeline", tenant.pipelines["escalations"])],
+        pipelineIds=[gid("Pipeline", tenant.pipelines["escalations"].id)],
         removeContributorIds=[c["id"] for c in goal["contributors"]],
     )
     assert result["goal"] is None

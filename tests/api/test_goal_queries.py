@@ -2,9 +2,7 @@
 visibility and the SQL form of the status rule."""
 
 import itertools
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -21,99 +19,17 @@ from domain.goals.queries import status_condition
 from domain.models import (
     ContributorGoal,
     Goal,
-    GoalPipeline,
     Milestone,
     MilestonePipeline,
-    Pipeline,
     ProgressSnapshot,
-    Team,
-    User,
 )
 from domain.periods import milestone_periods
 from domain.status import status_of
-from tests.helpers import Tenant, gql, make_tenant, op
-
-TODAY = datetime.now(UTC).date()
+from tests.helpers import Share, Tenant, add_goal, gid, gql, make_tenant, op
 
 
 def D(text: str) -> Decimal:
     return Decimal(text)
-
-
-@dataclass
-class Share:
-    """One contributor of a test goal with its stored roll-up."""
-
-    who: User | Team
-    value: Decimal | None = None
-    target: Decimal = Decimal(0)
-    percent: Decimal | None = None
-
-
-async def add_goal(
-    tenant: Tenant,
-    name: str,
-    shares: Sequence[Share | User | Team],
-    *,
-    category: GoalCategory = GoalCategory.SALES,
-    goal_type: GoalType = GoalType.DEALS_CREATED,
-    start: date = date(2026, 1, 1),
-    end: date = date(2026, 12, 31),
-    period: MilestonePeriod = MilestonePeriod.QUARTERLY,
-    pipelines: Sequence[Pipeline] = (),
-    created_by: User | None = None,
-    value: Decimal | None = None,
-    target: Decimal = Decimal(0),
-    percent: Decimal | None = None,
-    milestone_target: Decimal = Decimal(10),
-    notify: Sequence[str] = (),
-) -> Goal:
-    """A goal written straight to the tables, as the write side and the refresh would leave it."""
-    goal = await Goal.create(
-        account=tenant.account,
-        name=name,
-        category=category,
-        type=goal_type,
-        start_date=start,
-        end_date=end,
-        milestone_period=period,
-        notify=list(notify),
-        created_by=created_by,
-        value=value,
-        target=target,
-        percent=percent,
-    )
-    for pipeline in pipelines:
-        await GoalPipeline.create(goal=goal, pipeline=pipeline)
-    for share in shares:
-        if not isinstance(share, Share):
-            share = Share(share)
-        contributor_goal = await ContributorGoal.create(
-            account=tenant.account,
-            goal=goal,
-            user=share.who if isinstance(share.who, User) else None,
-            team=share.who if isinstance(share.who, Team) else None,
-            value=share.value,
-            target=share.target,
-            percent=share.percent,
-        )
-        for window in milestone_periods(start, end, period):
-            milestone = await Milestone.create(
-                contributor_goal=contributor_goal,
-                index=window.index,
-                start_date=window.start_date,
-                end_date=window.end_date,
-                target=milestone_target,
-            )
-            for pipeline in pipelines:
-                await MilestonePipeline.create(milestone=milestone, pipeline=pipeline)
-    return goal
-
-
-def gid(type_name: str, pk: int) -> str:
-    from api.ids import to_global_id
-
-    return str(to_global_id(type_name, pk))
 
 
 async def team_tenant() -> Tenant:
@@ -154,7 +70,7 @@ async def names(client, token: str, filter=None, order=None, first=None, after=N
 # ---------------------------------------------------------------- the contract operations
 
 
-async def test_manage_goals_lists_goals_with_contributors_and_progress(client):
+async def test_manage_goals_lists_goals_with_contributors_and_progress(client, today):
     tenant = await team_tenant()
     ana, support = tenant.users["ana"], tenant.teams["support"]
     deals, deals2 = tenant.pipelines["deals"], tenant.pipelines["deals2"]
@@ -207,7 +123,7 @@ async def test_manage_goals_lists_goals_with_contributors_and_progress(client):
         "refreshedAt": None,
     }
     start, end = date(2026, 1, 1), date(2026, 12, 31)
-    expected_status = "PENDING" if start > TODAY else "IN_PROGRESS" if end >= TODAY else "MISSED"
+    expected_status = "PENDING" if start > today else "IN_PROGRESS" if end >= today else "MISSED"
     assert revenue["status"] == expected_status
     assert [c["contributor"] for c in revenue["contributors"]] == [
         {"__typename": "User", "id": gid("User", ana.id), "name": "Ana", "email": "ana@acme.test"},
@@ -229,11 +145,11 @@ async def test_manage_goals_lists_goals_with_contributors_and_progress(client):
     assert by_name["Two pipelines"]["unit"] == "COUNT"
 
 
-async def test_goal_details_show_milestones_history_and_creator(client):
+async def test_goal_details_show_milestones_history_and_creator(client, today):
     tenant = await team_tenant()
     ana, support = tenant.users["ana"], tenant.teams["support"]
     deals, deals2 = tenant.pipelines["deals"], tenant.pipelines["deals2"]
-    start, end = TODAY - timedelta(days=40), TODAY + timedelta(days=100)
+    start, end = today - timedelta(days=40), today + timedelta(days=100)
     goal = await add_goal(
         tenant,
         "Deals this season",
@@ -261,7 +177,7 @@ async def test_goal_details_show_milestones_history_and_creator(client):
     ]:
         await ProgressSnapshot.create(
             contributor_goal=ana_goal,
-            date=TODAY - timedelta(days=days_ago),
+            date=today - timedelta(days=days_ago),
             value=D(value),
             percent=D(percent),
         )
@@ -291,16 +207,16 @@ async def test_goal_details_show_milestones_history_and_creator(client):
     assert milestones[0]["target"] == "10"
     assert milestones[0]["percent"] == 40.0
     assert milestones[0]["final"] is True
-    assert milestones[0]["status"] == ("MISSED" if windows[0].end_date < TODAY else "IN_PROGRESS")
+    assert milestones[0]["status"] == ("MISSED" if windows[0].end_date < today else "IN_PROGRESS")
     assert milestones[-1]["status"] == "PENDING"
     assert milestones[-1]["value"] is None and milestones[-1]["percent"] is None
     assert len(milestones[0]["pipelines"]) == 2
     assert milestones[1]["pipelines"] == [{"id": gid("Pipeline", deals.id)}]
     # The last 90 days ending today: 89 days ago is in, 95 is out.
     assert ana_details["history"] == [
-        {"date": (TODAY - timedelta(days=89)).isoformat(), "value": "2", "percent": 10.0},
-        {"date": (TODAY - timedelta(days=3)).isoformat(), "value": "5", "percent": 16.67},
-        {"date": TODAY.isoformat(), "value": "6", "percent": 20.0},
+        {"date": (today - timedelta(days=89)).isoformat(), "value": "2", "percent": 10.0},
+        {"date": (today - timedelta(days=3)).isoformat(), "value": "5", "percent": 16.67},
+        {"date": today.isoformat(), "value": "6", "percent": 20.0},
     ]
     assert team_details["history"] == []
 
@@ -310,8 +226,8 @@ async def test_goal_details_show_milestones_history_and_creator(client):
         "GoalDetails",
         {
             "id": gid("Goal", goal.id),
-            "historyFrom": (TODAY - timedelta(days=100)).isoformat(),
-            "historyTo": (TODAY - timedelta(days=50)).isoformat(),
+            "historyFrom": (today - timedelta(days=100)).isoformat(),
+            "historyTo": (today - timedelta(days=50)).isoformat(),
         },
     )
     assert [p["value"] for p in ranged["goal"]["contributors"][0]["history"]] == ["1", "2"]
@@ -551,10 +467,10 @@ async def test_contributor_level_filters_select_goals_and_their_contributors(cli
     }
 
 
-async def test_status_filter_uses_each_contributor_goals_own_status(client):
+async def test_status_filter_uses_each_contributor_goals_own_status(client, today):
     tenant = await team_tenant()
     ana, bob, cy = tenant.users["ana"], tenant.users["bob"], tenant.users["cy"]
-    past = {"start": TODAY - timedelta(days=60), "end": TODAY - timedelta(days=1)}
+    past = {"start": today - timedelta(days=60), "end": today - timedelta(days=1)}
     await add_goal(
         tenant,
         "Ended",
@@ -566,9 +482,9 @@ async def test_status_filter_uses_each_contributor_goals_own_status(client):
         **past,
     )
     await add_goal(tenant, "Zero target", [Share(ana, D("0"), D("0"), None)], **past)
-    await add_goal(tenant, "Running", [ana], start=TODAY, end=TODAY + timedelta(days=9))
+    await add_goal(tenant, "Running", [ana], start=today, end=today + timedelta(days=9))
     await add_goal(
-        tenant, "Later", [bob], start=TODAY + timedelta(days=1), end=TODAY + timedelta(days=9)
+        tenant, "Later", [bob], start=today + timedelta(days=1), end=today + timedelta(days=9)
     )
     token = tenant.admin_token
 

@@ -15,11 +15,7 @@ from domain.models import (
     MilestonePipeline,
     Notification,
 )
-from tests.helpers import Tenant, contract_operation, gql, make_tenant, op
-
-
-def gid(kind: str, row) -> str:
-    return to_global_id(kind, row.id)
+from tests.helpers import Tenant, contract_operation, gid, gql, make_tenant, op
 
 
 async def row_counts() -> dict[str, int]:
@@ -63,17 +59,17 @@ def valid_goal(tenant: Tenant) -> dict:
         "startDate": "2026-01-01",
         "endDate": "2026-03-31",
         "milestonePeriod": "MONTHLY",
-        "pipelineIds": [gid("Pipeline", tenant.pipelines["inbox"])],
+        "pipelineIds": [gid("Pipeline", tenant.pipelines["inbox"].id)],
         "notify": ["GOAL_ASSIGNED"],
         "contributors": [
-            {"userId": gid("User", tenant.users["ana"]), "targets": [1, 2, 3]},
-            {"teamId": gid("Team", tenant.teams["support"])},
+            {"userId": gid("User", tenant.users["ana"].id), "targets": [1, 2, 3]},
+            {"teamId": gid("Team", tenant.teams["support"].id)},
         ],
     }
 
 
 def user(tenant: Tenant, key: str, **extra) -> dict:
-    return {"userId": gid("User", tenant.users[key]), **extra}
+    return {"userId": gid("User", tenant.users[key].id), **extra}
 
 
 Change = Callable[[Tenant, dict], None]
@@ -85,7 +81,7 @@ def set_field(name: str, value) -> Change:
 
 def set_pipeline(key: str) -> Change:
     return lambda tenant, goal: goal.update(
-        {"pipelineIds": [gid("Pipeline", tenant.pipelines[key])]}
+        {"pipelineIds": [gid("Pipeline", tenant.pipelines[key].id)]}
     )
 
 
@@ -156,8 +152,8 @@ CREATE_CASES: dict[str, tuple[Change, list[tuple[tuple[str, ...], str]]]] = {
     ),
     "the same team twice": (
         set_contributors(
-            lambda t: {"teamId": gid("Team", t.teams["support"])},
-            lambda t: {"teamId": gid("Team", t.teams["support"])},
+            lambda t: {"teamId": gid("Team", t.teams["support"].id)},
+            lambda t: {"teamId": gid("Team", t.teams["support"].id)},
         ),
         [(("input", "contributors", "1", "teamId"), "DUPLICATE")],
     ),
@@ -170,11 +166,11 @@ CREATE_CASES: dict[str, tuple[Change, list[tuple[tuple[str, ...], str]]]] = {
         [(("input", "contributors", "0", "userId"), "INVALID")],
     ),
     "a team with no members": (
-        set_contributors(lambda t: {"teamId": gid("Team", t.teams["empty"])}),
+        set_contributors(lambda t: {"teamId": gid("Team", t.teams["empty"].id)}),
         [(("input", "contributors", "0", "teamId"), "INVALID")],
     ),
     "a user and a team in one contributor": (
-        set_contributors(lambda t: user(t, "ana", teamId=gid("Team", t.teams["support"]))),
+        set_contributors(lambda t: user(t, "ana", teamId=gid("Team", t.teams["support"].id))),
         [(("input", "contributors", "0"), "INVALID")],
     ),
     "neither a user nor a team": (
@@ -182,7 +178,7 @@ CREATE_CASES: dict[str, tuple[Change, list[tuple[tuple[str, ...], str]]]] = {
         [(("input", "contributors", "0"), "REQUIRED")],
     ),
     "a team id where a user id belongs": (
-        set_contributors(lambda t: {"userId": gid("Team", t.teams["support"])}),
+        set_contributors(lambda t: {"userId": gid("Team", t.teams["support"].id)}),
         [(("input", "contributors", "0", "userId"), "NOT_FOUND")],
     ),
     "no contributors": (
@@ -203,9 +199,9 @@ CREATE_CASES: dict[str, tuple[Change, list[tuple[tuple[str, ...], str]]]] = {
                 t,
                 "ana",
                 milestonePipelineIds=[
-                    [gid("Pipeline", t.pipelines["inbox"])],
-                    [gid("Pipeline", t.pipelines["inbox"])],
-                    [gid("Pipeline", t.pipelines["escalations"])],
+                    [gid("Pipeline", t.pipelines["inbox"].id)],
+                    [gid("Pipeline", t.pipelines["inbox"].id)],
+                    [gid("Pipeline", t.pipelines["escalations"].id)],
                 ],
             )
         ),
@@ -218,8 +214,8 @@ CREATE_CASES: dict[str, tuple[Change, list[tuple[tuple[str, ...], str]]]] = {
                 "ana",
                 milestonePipelineIds=[
                     [],
-                    [gid("Pipeline", t.pipelines["inbox"])],
-                    [gid("Pipeline", t.pipelines["foreign"])],
+                    [gid("Pipeline", t.pipelines["inbox"].id)],
+                    [gid("Pipeline", t.pipelines["foreign"].id)],
                 ],
             )
         ),
@@ -230,7 +226,9 @@ CREATE_CASES: dict[str, tuple[Change, list[tuple[tuple[str, ...], str]]]] = {
     ),
     "milestone pipelines of the wrong length": (
         set_contributors(
-            lambda t: user(t, "ana", milestonePipelineIds=[[gid("Pipeline", t.pipelines["inbox"])]])
+            lambda t: user(
+                t, "ana", milestonePipelineIds=[[gid("Pipeline", t.pipelines["inbox"].id)]]
+            )
         ),
         [(("input", "contributors", "0", "milestonePipelineIds"), "INVALID")],
     ),
@@ -290,12 +288,12 @@ async def test_every_problem_is_reported_at_once(client):
     tenant = await floor()
     goal = valid_goal(tenant)
     goal.update(
-        name="", category="SALES", pipelineIds=[gid("Pipeline", tenant.pipelines["foreign"])]
+        name="", category="SALES", pipelineIds=[gid("Pipeline", tenant.pipelines["foreign"].id)]
     )
     goal["contributors"] = [
         user(tenant, "free", targets=[1, 2, 3]),
         user(tenant, "ana", targets=[1, -2, 3]),
-        {"teamId": gid("Team", tenant.teams["empty"]), "targets": [1]},
+        {"teamId": gid("Team", tenant.teams["empty"].id), "targets": [1]},
     ]
     before = await row_counts()
     assert await create_errors(client, tenant, goal) == {
@@ -349,14 +347,14 @@ async def test_empty_lists_in_apply_targets(client):
 
 UPDATE_CASES: dict[str, tuple[Callable[[Tenant, dict], dict], set]] = {
     "a pipeline change": (
-        lambda t, g: {"pipelineIds": [gid("Pipeline", t.pipelines["escalations"])]},
+        lambda t, g: {"pipelineIds": [gid("Pipeline", t.pipelines["escalations"].id)]},
         {(("input", "pipelineIds"), "IMMUTABLE")},
     ),
     "an added pipeline": (
         lambda t, g: {
             "pipelineIds": [
-                gid("Pipeline", t.pipelines["inbox"]),
-                gid("Pipeline", t.pipelines["escalations"]),
+                gid("Pipeline", t.pipelines["inbox"].id),
+                gid("Pipeline", t.pipelines["escalations"].id),
             ]
         },
         {(("input", "pipelineIds"), "IMMUTABLE")},
@@ -435,7 +433,7 @@ async def test_the_same_pipeline_set_again_is_not_a_change(client):
         {
             "input": {
                 "id": goal["id"],
-                "pipelineIds": [gid("Pipeline", tenant.pipelines["inbox"])],
+                "pipelineIds": [gid("Pipeline", tenant.pipelines["inbox"].id)],
                 "name": "Still here",
             }
         },

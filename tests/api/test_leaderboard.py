@@ -4,8 +4,7 @@ the contributor goals within the viewer's reach."""
 from decimal import Decimal
 
 from domain.enums import GoalPermission
-from tests.api.test_goal_queries import Share, add_goal, gid
-from tests.helpers import gql, make_tenant, op
+from tests.helpers import Share, add_goal, gid, gql, make_tenant, op
 
 D = Decimal
 

@@ -5,17 +5,12 @@ from datetime import UTC, datetime
 
 import pytest
 
-from api.ids import to_global_id
 from domain import progress
 from domain.enums import GoalPermission, ObjectType, Seat
 from domain.models import ApiToken, ContributorGoal, Goal, Milestone, TeamMembership
-from tests.helpers import Tenant, contract_operation, gql, make_tenant, op
+from tests.helpers import Tenant, contract_operation, gid, gql, make_tenant, op
 
 OK = "ok"
-
-
-def gid(kind: str, row) -> str:
-    return to_global_id(kind, row.id)
 
 
 @dataclass
@@ -38,7 +33,7 @@ def goal_input(tenant: Tenant, name: str, contributors: list[dict]) -> dict:
         "startDate": "2026-01-01",
         "endDate": "2026-06-30",
         "milestonePeriod": "QUARTERLY",
-        "pipelineIds": [gid("Pipeline", tenant.pipelines["inbox"])],
+        "pipelineIds": [gid("Pipeline", tenant.pipelines["inbox"].id)],
         "contributors": contributors,
     }
 
@@ -62,9 +57,9 @@ async def make_world(client) -> World:
     await acme.add_pipeline("inbox", ObjectType.TICKET)
     globex = await make_tenant("Globex")
     await globex.add_pipeline("inbox", ObjectType.TICKET)
-    ana = {"userId": gid("User", acme.users["ana"])}
-    zed = {"userId": gid("User", acme.users["zed"])}
-    north = {"teamId": gid("Team", acme.teams["north"])}
+    ana = {"userId": gid("User", acme.users["ana"].id)}
+    zed = {"userId": gid("User", acme.users["zed"].id)}
+    north = {"teamId": gid("Team", acme.teams["north"].id)}
     goals = {}
     for name, contributors in {"ana": [ana], "mixed": [ana, zed], "team": [north]}.items():
         created = await create_as(client, acme, acme.admin_token, name, contributors)
@@ -200,9 +195,9 @@ async def test_create_needs_every_contributor_in_reach(client, case):
     actor, keys, expected = CREATE_MATRIX[case]
     acme = world.acme
     contributors = [
-        {"teamId": gid("Team", acme.teams[k])}
+        {"teamId": gid("Team", acme.teams[k].id)}
         if k in acme.teams
-        else {"userId": gid("User", acme.users[k])}
+        else {"userId": gid("User", acme.users[k].id)}
         for k in keys
     ]
     tenant = world.globex if actor == "foreign" else acme
@@ -223,7 +218,7 @@ async def test_foreign_pipeline_and_goal_ids_are_not_found(client):
         globex,
         globex.admin_token,
         "Theirs",
-        [{"userId": gid("User", globex.users["gina"])}],
+        [{"userId": gid("User", globex.users["gina"].id)}],
     )
     assert payload["userErrors"] == []
     mixed = await op(
@@ -265,7 +260,7 @@ async def test_a_creator_sees_but_cannot_change_a_goal_beyond_their_reach(client
         world.acme,
         world.token("lead"),
         "Lead's",
-        [{"userId": gid("User", world.acme.users["ana"])}],
+        [{"userId": gid("User", world.acme.users["ana"].id)}],
     )
     goal_id = created["goal"]["id"]
     await TeamMembership.filter(user_id=lead.id).delete()
@@ -303,10 +298,10 @@ async def test_a_revoked_token_gets_401_for_every_goal_mutation(client):
 async def test_a_free_seat_creates_a_goal_it_cannot_see(client):
     world = await make_world(client)
     acme = world.acme
-    contributors = [{"userId": gid("User", acme.users["ana"])}]
+    contributors = [{"userId": gid("User", acme.users["ana"].id)}]
     payload = await create_as(client, acme, world.token("free"), "Unseen", contributors)
     assert payload == {"goal": None, "userErrors": []}
     created = await Goal.get(name="Unseen")
     assert created.created_by_id == acme.users["free"].id
-    details = await op(client, world.token("free"), "GoalDetails", {"id": gid("Goal", created)})
+    details = await op(client, world.token("free"), "GoalDetails", {"id": gid("Goal", created.id)})
     assert details["goal"] is None

@@ -5,8 +5,7 @@ from datetime import date
 
 from domain.enums import GoalCategory, GoalType, MilestonePeriod, ObjectType
 from domain.models import ContributorGoal, ProgressSnapshot
-from tests.api.test_goal_queries import add_goal, gid
-from tests.helpers import Tenant, count_queries, make_tenant, op
+from tests.helpers import Tenant, add_goal, count_queries, gid, make_tenant, op
 
 CONTRIBUTORS_PER_GOAL = 4
 

@@ -9,8 +9,7 @@ import pytest
 from domain import progress
 from domain.enums import GoalType, MilestonePeriod, ObjectType
 from domain.models import ContributorGoal, Goal, Milestone, User
-from tests.api.test_goal_queries import TODAY, add_goal, gid
-from tests.helpers import Tenant, gql, make_tenant, op
+from tests.helpers import Tenant, add_goal, gid, gql, make_tenant, op
 from tests.workers.refresh_support import category_of
 
 D = Decimal
@@ -220,9 +219,9 @@ async def test_a_range_average_shows_four_places_and_an_exact_percent(client):
     }
 
 
-async def test_range_status_follows_the_range_milestones_dates(client):
+async def test_range_status_follows_the_range_milestones_dates(client, today):
     tenant = await tenant_of_two()
-    month_start = TODAY.replace(day=1)
+    month_start = today.replace(day=1)
     last_month = (month_start - timedelta(days=1)).replace(day=1)
     next_month = (month_start + timedelta(days=32)).replace(day=1)
     goal = await goal_with_milestones(
@@ -242,7 +241,7 @@ async def test_range_status_follows_the_range_milestones_dates(client):
     assert (await read(client, tenant, goal, month(month_start)))["Ana"][0] == "IN_PROGRESS"
     assert (await read(client, tenant, goal, month(next_month)))["Ana"][0] == "PENDING"
     # From last month to this one: in progress until this month's milestone has ended.
-    both = {"from": last_month.isoformat(), "to": TODAY.isoformat()}
+    both = {"from": last_month.isoformat(), "to": today.isoformat()}
     assert (await read(client, tenant, goal, both))["goal"][:4] == ("IN_PROGRESS", "6", "8", 75.0)
 
 

@@ -7,8 +7,7 @@ from decimal import Decimal
 from domain.enums import EngagementKind, GoalPermission, GoalType, ObjectType
 from domain.models import Milestone, MilestoneRecord, Ticket
 from domain.progress import refresh_account
-from tests.api.test_goal_queries import gid
-from tests.helpers import Tenant, gql, make_tenant, op
+from tests.helpers import Tenant, gid, gql, make_tenant, op
 from tests.workers.refresh_support import create_goal, deal, engagement, ticket, utc
 
 D = Decimal

@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from cli.processes import embedded_redis
+from tests.helpers import contract_operation
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 POSTGRES_URL = os.environ.get("GOALS_TEST_POSTGRES_URL")
@@ -171,6 +172,19 @@ def create_calls_goal(
     body = response.json()
     assert response.status_code == 200 and not body.get("errors"), body
     assert body["data"]["createGoal"]["userErrors"] == [], body
+
+
+def post(base_url: str, token: str, name: str, variables: dict | None = None) -> dict:
+    """Run a contract operation against a running server; fails on any error."""
+    response = httpx.post(
+        f"{base_url}/graphql",
+        json={"query": contract_operation(name), "variables": variables or {}},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+    )
+    body = response.json()
+    assert response.status_code == 200 and not body.get("errors"), body
+    return body["data"]
 
 
 def pending_notifications(database_url: str) -> set[int]:

@@ -10,9 +10,9 @@ from tests.e2e.conftest import (
     create_calls_goal,
     free_port,
     pending_notifications,
+    post,
     wait_until_ready,
 )
-from tests.e2e.test_processes import post
 from workers.dispatch import delivery_job_id
 
 

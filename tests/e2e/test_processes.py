@@ -7,20 +7,7 @@ from datetime import date
 
 import httpx
 
-from tests.e2e.conftest import Goals, free_port, wait_until_ready
-from tests.helpers import contract_operation
-
-
-def post(base_url: str, token: str, name: str, variables: dict | None = None) -> dict:
-    response = httpx.post(
-        f"{base_url}/graphql",
-        json={"query": contract_operation(name), "variables": variables or {}},
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=30,
-    )
-    body = response.json()
-    assert response.status_code == 200 and not body.get("errors"), body
-    return body["data"]
+from tests.e2e.conftest import Goals, free_port, post, wait_until_ready
 
 
 def test_migrate_bootstrap_serve_and_work(goals: Goals) -> None:

@@ -15,8 +15,7 @@ from domain.jobs import REFRESH_GOAL_JOB, install_job_queue
 from domain.models import Notification
 from domain.notifications.dispatch import install_dispatcher
 from domain.progress import refresh_account
-from tests.api.test_goal_queries import gid
-from tests.helpers import Tenant, make_tenant, op
+from tests.helpers import Tenant, gid, make_tenant, op
 from tests.notification_helpers import create_goal as create_notifying_goal
 from tests.workers.refresh_support import CreatedGoal, create_goal, ticket, utc
 from workers import goal_refresh

@@ -17,8 +17,7 @@ from domain.jobs import install_job_queue
 from domain.models import ProgressSnapshot
 from domain.progress import refresh_account
 from domain.settings import get_settings
-from tests.api.test_goal_queries import gid
-from tests.helpers import Tenant, gql, make_tenant, op
+from tests.helpers import Tenant, gid, gql, make_tenant, op
 from tests.workers.refresh_support import create_goal, ticket
 from workers import goal_refresh
 from workers import live as live_worker

@@ -8,8 +8,7 @@ import time
 import pytest
 
 from domain.webhook_addresses import is_public_address, private_host_problem
-from tests.api.test_account import update
-from tests.helpers import make_tenant
+from tests.helpers import make_tenant, update_account_settings
 from tests.workers.notification_support import WebhookRow, delivery_settings
 from workers.channels import webhook as webhook_channel
 
@@ -76,7 +75,7 @@ async def test_a_receiver_streaming_an_endless_body_does_not_hold_the_worker() -
 )
 async def test_private_webhook_hosts_are_refused_when_saved(client, url) -> None:
     tenant = await make_tenant()
-    payload = await update(
+    payload = await update_account_settings(
         client, tenant.admin_token, webhookUrl=url, webhookSecret="a-long-shared-secret"
     )
     assert payload["account"] is None
