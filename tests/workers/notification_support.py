@@ -1,44 +1,23 @@
-"""Real parts for delivery tests: an SMTP server (aiosmtpd) and an HTTP receiver (uvicorn) on
-loopback, arq workers in burst mode, and the API's dispatcher on the Redis of conftest.py."""
+"""Real parts for delivery tests: what the SMTP server (aiosmtpd) and the HTTP receiver (uvicorn)
+of conftest.py record, arq workers in burst mode, and the settings they deliver with."""
 
 import asyncio
 import email
 import email.policy
-import socket
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from types import SimpleNamespace
 from typing import Any
 
-import pytest
-import uvicorn
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from arq.connections import RedisSettings
 from arq.worker import Worker
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
-from domain.notifications.dispatch import install_dispatcher
 from domain.settings import Settings
 from workers import delivery
-from workers.dispatch import ArqDispatcher
-
-
-@pytest.fixture
-async def dispatcher(redis_url: str) -> AsyncIterator[ArqDispatcher]:
-    """What the API process installs: new outbox rows are queued on Redis after the commit."""
-    arq_dispatcher = ArqDispatcher(redis_url)
-    previous = install_dispatcher(arq_dispatcher)
-    try:
-        yield arq_dispatcher
-    finally:
-        install_dispatcher(previous)
-        await arq_dispatcher.close()
-
 
 # ---------------------------------------------------------------- SMTP
 
@@ -63,21 +42,6 @@ class Inbox:
 
     def to(self) -> list[str]:
         return sorted(str(m["To"]) for m in self.messages)
-
-
-@pytest.fixture
-async def smtp_inbox() -> AsyncIterator[Inbox]:
-    inbox = Inbox()
-    loop = asyncio.get_running_loop()
-    server = await loop.create_server(
-        lambda: SMTP(inbox, hostname="mail.goals.test"), "127.0.0.1", 0
-    )
-    inbox.port = server.sockets[0].getsockname()[1]
-    try:
-        yield inbox
-    finally:
-        server.close()
-        await server.wait_closed()
 
 
 # ---------------------------------------------------------------- HTTP
@@ -109,30 +73,6 @@ class Receiver:
         if 300 <= status < 400:
             return Response(status_code=status, headers={"Location": "/elsewhere"})
         return Response(status_code=status)
-
-
-@pytest.fixture
-async def webhook_receiver() -> AsyncIterator[Receiver]:
-    receiver = Receiver()
-    app = Starlette(
-        routes=[
-            Route("/hook", receiver.handle, methods=["POST"]),
-            Route("/elsewhere", receiver.handle, methods=["GET", "POST"]),
-        ]
-    )
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    receiver.port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    while not server.started:  # noqa: ASYNC110 - uvicorn offers no event to wait on
-        await asyncio.sleep(0.01)
-    try:
-        yield receiver
-    finally:
-        server.should_exit = True
-        await task
-        sock.close()
 
 
 # ---------------------------------------------------------------- workers

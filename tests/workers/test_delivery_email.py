@@ -1,6 +1,4 @@
 """Email delivery through real Redis, real arq workers and a real SMTP server on loopback."""
-# Fixtures are imported from the support module; pytest finds them by name.
-# ruff: noqa: F811
 
 import time
 from datetime import timedelta
@@ -13,13 +11,11 @@ from domain.models import Notification
 from domain.notifications.dispatch import install_dispatcher
 from tests.helpers import gql, make_tenant
 from tests.notification_helpers import create_goal, pk
-from tests.workers.notification_support import (  # noqa: F401
+from tests.workers.notification_support import (
     Inbox,
     arq_pool,
     delivery_settings,
-    dispatcher,
     run_workers,
-    smtp_inbox,
 )
 from workers.channels import email as email_channel
 from workers.delivery import sweep_notifications

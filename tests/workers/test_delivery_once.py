@@ -1,7 +1,5 @@
 """Exactly once: two workers on one backlog, duplicate jobs, a delivery run twice, a claim whose
 worker died."""
-# Fixtures are imported from the support module; pytest finds them by name.
-# ruff: noqa: F811
 
 import asyncio
 from collections import Counter
@@ -13,15 +11,12 @@ from domain.enums import Channel, DeliveryState
 from domain.models import Notification
 from tests.helpers import make_tenant
 from tests.notification_helpers import create_goal
-from tests.workers.notification_support import (  # noqa: F401
+from tests.workers.notification_support import (
     Inbox,
     Receiver,
     arq_pool,
     delivery_settings,
-    dispatcher,
     run_workers,
-    smtp_inbox,
-    webhook_receiver,
     worker_ctx,
 )
 from workers.delivery import deliver_notification, sweep_notifications

@@ -1,7 +1,5 @@
 """A refresh that finds milestones and goals final tells their contributors, once, in the app
 and by email."""
-# Fixtures are imported from the support module; pytest finds them by name.
-# ruff: noqa: F811
 
 from datetime import UTC, datetime
 
@@ -10,12 +8,10 @@ from domain.models import Engagement
 from domain.progress import refresh_account
 from tests.helpers import make_tenant, op
 from tests.notification_helpers import create_goal
-from tests.workers.notification_support import (  # noqa: F401
+from tests.workers.notification_support import (
     Inbox,
     delivery_settings,
-    dispatcher,
     run_workers,
-    smtp_inbox,
 )
 
 NAME = "Call more customers"

@@ -1,7 +1,5 @@
 """Webhook delivery: signed POSTs to a real HTTP receiver on loopback, address checks, no
 redirects, retries."""
-# Fixtures are imported from the support module; pytest finds them by name.
-# ruff: noqa: F811
 
 import asyncio
 import hashlib
@@ -19,13 +17,11 @@ from domain.enums import Channel, DeliveryState
 from domain.models import Notification
 from tests.helpers import make_tenant
 from tests.notification_helpers import create_goal
-from tests.workers.notification_support import (  # noqa: F401
+from tests.workers.notification_support import (
     Receiver,
     WebhookRow,
     delivery_settings,
-    dispatcher,
     run_workers,
-    webhook_receiver,
 )
 from workers.channels import PermanentDeliveryError
 from workers.channels import webhook as webhook_channel

@@ -1,7 +1,5 @@
 """The processes hand notifications over: the API queues them (and goal refreshes) on Redis
 after the commit, and the worker settings run the delivery job and the sweep."""
-# Fixtures are imported from the support module; pytest finds them by name.
-# ruff: noqa: F811
 
 import httpx
 
@@ -12,12 +10,11 @@ from domain.notifications.dispatch import install_dispatcher
 from domain.settings import Settings
 from tests.helpers import make_tenant
 from tests.notification_helpers import create_goal
-from tests.workers.notification_support import (  # noqa: F401
+from tests.workers.notification_support import (
     Inbox,
     arq_pool,
     delivery_settings,
     run_workers,
-    smtp_inbox,
 )
 from workers.dispatch import delivery_job_id
 

@@ -28,18 +28,6 @@ GOAL = """query($id: ID!) { goal(id: $id) {
 } }"""
 
 
-@pytest.fixture
-async def job_queue(redis_url: str) -> AsyncIterator[ArqJobQueue]:
-    """What the API process installs: jobs go to Redis after the commit."""
-    queue = ArqJobQueue(redis_url)
-    previous = install_job_queue(queue)
-    try:
-        yield queue
-    finally:
-        install_job_queue(previous)
-        await queue.close()
-
-
 async def run_worker(redis_settings: RedisSettings) -> None:
     worker = Worker(
         functions=goal_refresh.FUNCTIONS,

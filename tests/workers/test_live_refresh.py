@@ -4,7 +4,6 @@ due."""
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -36,18 +35,6 @@ def live_interval(monkeypatch: pytest.MonkeyPatch):
     get_settings.cache_clear()
     yield INTERVAL_MINUTES
     get_settings.cache_clear()
-
-
-@pytest.fixture
-async def job_queue(redis_url: str) -> AsyncIterator[ArqJobQueue]:
-    """What the API process installs: jobs go to Redis after the commit."""
-    queue = ArqJobQueue(redis_url)
-    previous = install_job_queue(queue)
-    try:
-        yield queue
-    finally:
-        install_job_queue(previous)
-        await queue.close()
 
 
 async def run_worker(redis_settings: RedisSettings) -> None:
