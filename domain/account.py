@@ -99,7 +99,7 @@ def webhook_url_problem(url: str, *, allow_private: bool) -> str | None:
     return private_host_problem(host)
 
 
-def _validate_settings(
+def _validate_settings(  # noqa: C901 - one flat, independent check per setting
     change: SettingsChange, account: Account, *, allow_private: bool
 ) -> tuple[dict[str, Any], Errors]:
     errors = Errors()
