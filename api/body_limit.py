@@ -8,7 +8,7 @@ from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
-def _refusal(status: int, message: str) -> tuple[dict, dict]:
+def _refusal(status: int, message: str) -> tuple[Message, Message]:
     body = json.dumps({"data": None, "errors": [{"message": message}]}).encode()
     start = {
         "type": "http.response.start",

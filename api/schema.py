@@ -1,5 +1,6 @@
 """Assembles the features' queries and mutations into one schema with its limits."""
 
+from collections.abc import Callable
 from functools import partial
 
 import strawberry
@@ -10,6 +11,7 @@ from strawberry.extensions import (
     MaskErrors,
     MaxTokensLimiter,
     ParserCache,
+    SchemaExtension,
     ValidationCache,
 )
 from strawberry.tools import merge_types
@@ -104,7 +106,7 @@ class RequestMaskErrors(MaskErrors):
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     settings = settings or get_settings()
-    extensions: list = [
+    extensions: list[Callable[..., SchemaExtension]] = [
         MarkCacheable,
         # Comments count as tokens too (graphql-core's max_tokens counts them). The limit is an
         # argument of the cached parse: a document over it fails to parse, and a failure is

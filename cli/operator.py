@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from domain.models import Account, User
+from domain.sql import column
 
 T = TypeVar("T")
 
@@ -103,7 +104,7 @@ def command_refresh(args: argparse.Namespace) -> None:
     from domain.progress import RefreshTimeout, refresh_account
 
     async def work() -> int:
-        ids = await Account.all().order_by("id").values_list("id", flat=True)
+        ids = await column(Account.all().order_by("id"), "id")
         if args.account is not None:
             if args.account not in ids:
                 raise CommandError(f"No account with id {args.account}.")

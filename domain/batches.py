@@ -40,7 +40,9 @@ class ItemErrors:
     errors: Errors = field(default_factory=Errors)
     bad: set[int] = field(default_factory=set)
 
-    def add(self, index: int, field_name: str | Iterable[str | int], code: ErrorCode, message: str):
+    def add(
+        self, index: int, field_name: str | Iterable[str | int], code: ErrorCode, message: str
+    ) -> None:
         names = [field_name] if isinstance(field_name, str) else list(field_name)
         self.errors.add((*ITEMS_PATH, index, *names), code, message)
         self.bad.add(index)

@@ -216,7 +216,7 @@ async def statement_time_limit(seconds: float) -> AsyncIterator[None]:
                 raise StatementTimeout(seconds) from error
             raise
         return
-    sqlite = conn._connection  # type: ignore[attr-defined]  # the transaction's aiosqlite link
+    sqlite = conn._connection  # the transaction's aiosqlite link
     deadline = time.monotonic() + seconds
     interrupted = False
 

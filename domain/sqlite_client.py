@@ -39,7 +39,7 @@ class ImmediateTransactionContext(SqliteTransactionContext):
             # timeout ran out): every later query of this process would wait for ever.
             self._trxlock.release()
             raise
-        return self.connection  # type: ignore[no-any-return]
+        return self.connection
 
 
 class ImmediateTransaction(SqliteTransactionWrapper):

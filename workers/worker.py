@@ -47,7 +47,8 @@ class ReconnectingWorker(Worker):
 
     async def _first_connection(self) -> Any:
         """The worker's Redis pool, waiting with backoff for as long as Redis is away."""
-        once = dataclasses.replace(self.redis_settings, conn_retries=0)
+        # Without settings arq's create_pool uses the defaults; so does this.
+        once = dataclasses.replace(self.redis_settings or RedisSettings(), conn_retries=0)
         failures = 0
         while True:
             try:

@@ -10,7 +10,11 @@ E = TypeVar("E", bound=type[Enum])
 
 
 def described_enum(cls: E, *, name: str, description: str, values: Mapping[str, str]) -> E:
-    """``strawberry.enum(cls)``, each value described by ``values`` (every value needs one)."""
+    """``strawberry.enum(cls)``, each value described by ``values`` (every value needs one).
+
+    It registers ``cls`` itself, so call it as a statement after naming the class
+    (``GoalType = enums.GoalType``, then ``described_enum(GoalType, ...)``): a name bound to a
+    call's result is a variable to mypy, not a type."""
     wrapped = strawberry.enum(cls, name=name, description=description)
     definition = wrapped.__strawberry_definition__  # type: ignore[attr-defined]
     missing = {v.name for v in definition.values} - set(values)

@@ -11,6 +11,7 @@ from api.common.types import Connection, Edge, PageInfo
 from domain.settings import get_settings
 
 N = TypeVar("N")
+R = TypeVar("R")
 DEFAULT_PAGE_SIZE = 20
 
 FirstArgument = Annotated[
@@ -52,7 +53,7 @@ def decode_offset(cursor: str | None) -> int:
 
 
 def offset_connection(
-    rows: Sequence[object], *, offset: int, limit: int, total: int, node: Callable[[object], N]
+    rows: Sequence[R], *, offset: int, limit: int, total: int, node: Callable[[R], N]
 ) -> Connection[N]:
     """A page from ``rows`` (fetched with one extra row to tell whether more follow)."""
     page = list(rows[:limit])

@@ -11,8 +11,9 @@ from domain.errors import UserError as DomainUserError
 
 T = TypeVar("T")
 
-ErrorCode = described_enum(
-    DomainErrorCode,
+ErrorCode = DomainErrorCode
+described_enum(
+    ErrorCode,
     name="ErrorCode",
     description="Why a part of a mutation's input was refused; stable, for clients to branch on.",
     values={

@@ -17,8 +17,9 @@ if TYPE_CHECKING:
     from api.account.types import Account
     from api.notifications.types import NotificationConnection
 
-Seat = described_enum(
-    enums.Seat,
+Seat = enums.Seat
+described_enum(
+    Seat,
     name="Seat",
     description="A user's licence.",
     values={
@@ -26,8 +27,9 @@ Seat = described_enum(
         "FREE": "May create goals for contributors in reach, but not view goals or contribute.",
     },
 )
-GoalPermission = described_enum(
-    enums.GoalPermission,
+GoalPermission = enums.GoalPermission
+described_enum(
+    GoalPermission,
     name="GoalPermission",
     description="A user's reach: the contributors whose goals they may create, view and edit. "
     "Admins reach everyone whatever their permission.",
@@ -37,8 +39,9 @@ GoalPermission = described_enum(
         "ALL": "Every user and team of the account.",
     },
 )
-ObjectType = described_enum(
-    enums.ObjectType,
+ObjectType = enums.ObjectType
+described_enum(
+    ObjectType,
     name="ObjectType",
     description="The kind of CRM record a pipeline holds.",
     values={"TICKET": "Support tickets.", "DEAL": "Sales deals."},

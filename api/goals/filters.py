@@ -6,9 +6,10 @@ import dataclasses
 import datetime
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from decimal import Decimal, InvalidOperation
 from enum import Enum
+from typing import TypeVar
 
 import strawberry
 
@@ -24,11 +25,14 @@ from domain.global_ids import max_pk
 from domain.goals import queries as goal_queries
 from domain.ranges import DateRange
 
+S = TypeVar("S", bound=str)
+
 MAX_IDS = 500
 MAX_SEARCH_LENGTH = 200
 
-GoalOrderField = described_enum(
-    goal_queries.GoalOrderField,
+GoalOrderField = goal_queries.GoalOrderField
+described_enum(
+    GoalOrderField,
     name="GoalOrderField",
     description="What goals are listed by; ties break by id, so pages never overlap.",
     values={
@@ -103,7 +107,7 @@ class GoalFilter:
     search: str | None = strawberry.field(
         default=None, description="Case-insensitive part of the goal's name."
     )
-    pace_statuses: list[PaceStatus] | None = strawberry.field(  # type: ignore[valid-type]
+    pace_statuses: list[PaceStatus] | None = strawberry.field(
         default=None,
         description="The contributor goal's pace status (`ContributorGoal.pace.status`); a "
         "contributor goal without pace (not in progress or not yet refreshed) never matches. "
@@ -142,7 +146,7 @@ def _ids(
     )
 
 
-def _choices(values: list | None) -> tuple | None:
+def _choices(values: Sequence[S] | None) -> tuple[S, ...] | None:
     return tuple(sorted(set(values))) if values else None
 
 

@@ -39,8 +39,9 @@ from domain.status import percent_of_target, status_of
 if TYPE_CHECKING:
     from api.goals.filters import GoalFilter
 
-GoalCategory = described_enum(
-    enums.GoalCategory,
+GoalCategory = enums.GoalCategory
+described_enum(
+    GoalCategory,
     name="GoalCategory",
     description="Whether a goal counts sales or service work; it decides the types it may have.",
     values={
@@ -48,8 +49,9 @@ GoalCategory = described_enum(
         "SERVICE": "CLOSED_TICKETS, AVG_TICKET_RESPONSE_TIME or AVG_TICKET_RESOLUTION_TIME.",
     },
 )
-GoalType = described_enum(
-    enums.GoalType,
+GoalType = enums.GoalType
+described_enum(
+    GoalType,
     name="GoalType",
     description="What a goal counts, from the records in its pipelines within each milestone's "
     "dates (in the account's timezone) owned by the contributor (a team: by its members).",
@@ -66,8 +68,9 @@ GoalType = described_enum(
         "tickets closed; lower is better. SERVICE; ticket pipelines.",
     },
 )
-Unit = described_enum(
-    enums.Unit,
+Unit = enums.Unit
+described_enum(
+    Unit,
     name="Unit",
     description="The unit of a goal's values and targets, given by its type.",
     values={
@@ -76,8 +79,9 @@ Unit = described_enum(
         "COUNT": "A number of records (the other types).",
     },
 )
-MilestonePeriod = described_enum(
-    enums.MilestonePeriod,
+MilestonePeriod = enums.MilestonePeriod
+described_enum(
+    MilestonePeriod,
     name="MilestonePeriod",
     description="How a goal's duration is cut into milestones; the first and last are clipped "
     "to the goal's dates.",
@@ -88,8 +92,9 @@ MilestonePeriod = described_enum(
         "YEARLY": "Calendar years, or fiscal years when aligned to them.",
     },
 )
-GoalStatus = described_enum(
-    enums.GoalStatus,
+GoalStatus = enums.GoalStatus
+described_enum(
+    GoalStatus,
     name="GoalStatus",
     description="Where a goal, contributor goal or milestone stands on today's date in the "
     "account's timezone. Where the percent is null because of a zero, a value equal to the "
@@ -102,8 +107,9 @@ GoalStatus = described_enum(
         "MISSED": "It has ended below 100 percent, or with no value.",
     },
 )
-NotificationKind = described_enum(
-    enums.NotificationKind,
+NotificationKind = enums.NotificationKind
+described_enum(
+    NotificationKind,
     name="NotificationKind",
     description="What a notification is about; a goal's `notify` lists the kinds its "
     "contributors (a team's: each member) receive.",

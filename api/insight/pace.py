@@ -12,8 +12,9 @@ from domain import enums
 from domain import models as m
 from domain.pace import pace_shown
 
-PaceStatus = described_enum(
-    enums.PaceStatus,
+PaceStatus = enums.PaceStatus
+described_enum(
+    PaceStatus,
     name="PaceStatus",
     description="Where progress stands against the share of the target due so far, by `ratio`.",
     values={
@@ -47,7 +48,7 @@ class Pace:
         description="value / expected, rounded half-up to four places (at most "
         "99999999999.9999); null when expected is 0. Averages: percent / 100."
     )
-    status: PaceStatus = strawberry.field(description="The ratio's band.")  # type: ignore[valid-type]
+    status: PaceStatus = strawberry.field(description="The ratio's band.")
 
     @classmethod
     def of(

@@ -30,8 +30,9 @@ from domain.records_behind import (
     records_behind,
 )
 
-RecordKind = described_enum(
-    enums.RecordKind,
+RecordKind = enums.RecordKind
+described_enum(
+    RecordKind,
     name="RecordKind",
     description="The kind of CRM record behind a number.",
     values={
@@ -63,7 +64,7 @@ class MilestoneRecord:
     record: strawberry.Private[CountedRecord]
 
     @strawberry.field(description="Ticket, deal, call or meeting.")
-    def kind(self) -> RecordKind:  # type: ignore[valid-type]
+    def kind(self) -> RecordKind:
         return self.record.kind
 
     @strawberry.field(description="The record's id in the CRM, as it was synced.")

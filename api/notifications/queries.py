@@ -12,7 +12,7 @@ from api.common.pagination import (
 )
 from api.common.types import Connection
 from api.context import Info
-from api.notifications.types import Notification, NotificationDelivery
+from api.notifications.types import Notification, NotificationConnection, NotificationDelivery
 from domain import models as m
 from domain.notifications.inbox import failed_page, in_app_page
 from domain.permissions import AdminOnly
@@ -20,7 +20,7 @@ from domain.permissions import AdminOnly
 
 async def notifications_of(
     info: Info, user: m.User, first: int | None, after: str | None, unread_only: bool | None
-) -> Connection[Notification] | None:
+) -> NotificationConnection | None:
     """A user's notifications are readable by that user alone: null for anyone else."""
     viewer = info.context.viewer
     if user.id != viewer.id or user.account_id != viewer.account_id:
@@ -29,8 +29,11 @@ async def notifications_of(
     rows, total = await in_app_page(
         viewer.account_id, viewer.id, unread_only=bool(unread_only), offset=offset, limit=limit
     )
-    return offset_connection(
+    page = offset_connection(
         rows, offset=offset, limit=limit, total=total, node=lambda row: Notification(row=row)
+    )
+    return NotificationConnection(
+        total_count=page.total_count, page_info=page.page_info, edges=page.edges
     )
 
 

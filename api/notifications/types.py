@@ -16,8 +16,9 @@ from domain import enums
 from domain import models as m
 from domain.notification_messages import summary
 
-NotificationChannel = described_enum(
-    enums.Channel,
+NotificationChannel = enums.Channel
+described_enum(
+    NotificationChannel,
     name="NotificationChannel",
     description="How a notification reaches its recipient.",
     values={
@@ -26,8 +27,9 @@ NotificationChannel = described_enum(
         "WEBHOOK": "A signed POST to the account's webhook URL.",
     },
 )
-DeliveryState = described_enum(
-    enums.DeliveryState,
+DeliveryState = enums.DeliveryState
+described_enum(
+    DeliveryState,
     name="DeliveryState",
     description="Where a notification's delivery stands.",
     values={

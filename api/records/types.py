@@ -3,8 +3,9 @@
 from api.common.enums import described_enum
 from domain import enums
 
-EngagementKind = described_enum(
-    enums.EngagementKind,
+EngagementKind = enums.EngagementKind
+described_enum(
+    EngagementKind,
     name="EngagementKind",
     description="The kind of an engagement record.",
     values={

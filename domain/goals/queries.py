@@ -17,7 +17,7 @@ from domain.goals import pace_sql, range_sql
 from domain.models import ContributorGoal, Goal, GoalPipeline, TeamMembership, User
 from domain.permissions import Reach, can_view_goals
 from domain.ranges import DateRange
-from domain.sql import connection, is_postgres
+from domain.sql import column, connection, is_postgres
 
 HUNDRED = Decimal(100)
 NOTHING = Q(id__in=[])
@@ -317,12 +317,12 @@ def after_position(
 async def largest_goal_size(account_id: int) -> int:
     """The most contributors any goal of the account has (0 without goals): what a list of a
     goal's contributors can hold in this account, for bounding an operation's cost."""
-    rows = (
-        await ContributorGoal.filter(account_id=account_id)
+    sizes = await column(
+        ContributorGoal.filter(account_id=account_id)
         .group_by("goal_id")
         .annotate(size=Count("id"))
         .order_by("-size")
-        .limit(1)
-        .values_list("size", flat=True)
+        .limit(1),
+        "size",
     )
-    return int(rows[0]) if rows else 0
+    return int(sizes[0]) if sizes else 0

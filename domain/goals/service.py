@@ -349,5 +349,5 @@ async def refresh_goal_progress(actor: User, reach: Reach, goal_id: int) -> Goal
     errors = Errors()
     if await load_goal(actor, reach, goal_id, errors, ("id",)) is None:
         raise ValidationFailed(errors.items)
-    await progress.refresh_goal(goal_id)  # type: ignore[attr-defined]
+    await progress.refresh_goal(goal_id)
     return await Goal.get(id=goal_id)
