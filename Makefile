@@ -3,7 +3,7 @@
 # The project's .venv, when there is one, comes first on PATH.
 export PATH := $(if $(wildcard .venv/bin),$(CURDIR)/.venv/bin:,)$(PATH)
 
-.PHONY: check lint format test
+.PHONY: check lint format typecheck test
 
 check:
 	.ci/check
@@ -18,3 +18,5 @@ format:
 
 test:
 	pytest -q
+typecheck:
+	mypy
