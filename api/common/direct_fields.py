@@ -17,14 +17,14 @@ from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
 
 
-def _calling(method: Callable[[Any], Any]) -> Callable[[Any, GraphQLResolveInfo], Any]:
-    def resolve(source: Any, _: GraphQLResolveInfo) -> Any:
+def _calling(method: Callable[[Any], Any]) -> Callable[[Any, GraphQLResolveInfo[Any]], Any]:
+    def resolve(source: Any, _: GraphQLResolveInfo[Any]) -> Any:
         return method(source)
 
     return resolve
 
 
-def direct_resolver(field: StrawberryField) -> Callable[[Any, GraphQLResolveInfo], Any] | None:
+def direct_resolver(field: StrawberryField) -> Callable[[Any, GraphQLResolveInfo[Any]], Any] | None:
     """A resolver that calls ``field``'s function on the source, or None when the field needs
     Strawberry's wrapper."""
     resolver = field.base_resolver
