@@ -8,7 +8,6 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY api ./api
-COPY cli ./cli
 COPY domain ./domain
 COPY workers ./workers
 RUN pip install . \

@@ -107,7 +107,7 @@ def create_app(
     while_serving: Callable[[Settings], AbstractAsyncContextManager[None]] | None = None,
 ) -> Starlette:
     """``manage_db=False`` leaves Tortoise to the caller (tests, `goals dev`). ``while_serving``
-    is entered for the app's lifetime: the composition root (``cli.app``) passes the job queues
+    is entered for the app's lifetime: the composition root (``api.cli.app``) passes the job queues
     that hand notifications and refreshes to the workers; without it nothing is queued, and
     the workers' sweep and daily refresh catch up."""
     settings = settings or get_settings()

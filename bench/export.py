@@ -90,7 +90,7 @@ def _download(url: str, port: int) -> dict[str, float]:
     env = {**os.environ, "GOALS_DATABASE_URL": url, "GOALS_LOG_LEVEL": "WARNING"}
     env.pop("GOALS_REDIS_URL", None)
     server = subprocess.Popen(
-        [sys.executable, "-m", "cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "api.cli", "serve", "--port", str(port)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -1,7 +1,7 @@
 """Handing new outbox rows to the delivery workers after the commit.
 
 The process decides how: the API and the commands install an arq pool, a worker its own
-connection (see the composition root, ``cli/``); with none installed rows stay PENDING until the
+connection (see the composition root, ``api/cli/``); with none installed rows stay PENDING until the
 sweep finds them."""
 
 from collections.abc import Awaitable, Callable, Sequence

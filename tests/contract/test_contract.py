@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from graphql import FragmentDefinitionNode, OperationDefinitionNode, parse, print_ast, validate
 
+from api.cli.operator import new_token, schema_sdl
 from api.demo import FRAGMENTS, OPERATIONS, seed_demo
 from api.schema import schema
-from cli.operator import new_token, schema_sdl
 from domain.settings import Settings
 from tests.helpers import contract_files, contract_operation, contract_operations, op
 

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 import pytest
 
-from cli.processes import embedded_redis
+from api.cli.processes import embedded_redis
 from tests.helpers import contract_operation
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -89,7 +89,7 @@ class Goals:
     running: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     def command(self, *args: str) -> list[str]:
-        return [sys.executable, "-m", "cli", *args]
+        return [sys.executable, "-m", "api.cli", *args]
 
     def run(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
         return subprocess.run(

@@ -68,7 +68,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
     for database_url in empty_database(tmp, "generated"):
         env = {k: v for k, v in os.environ.items() if not k.startswith("GOALS_")}
         env |= {"GOALS_DATABASE_URL": database_url, "PYTHONPATH": str(ROOT)}
-        command = [sys.executable, "-m", "cli"]
+        command = [sys.executable, "-m", "api.cli"]
         for step in (["migrate"], ["seed-demo"]):
             done = subprocess.run(
                 [*command, *step], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300

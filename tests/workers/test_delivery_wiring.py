@@ -3,7 +3,7 @@ after the commit, and the worker settings run the delivery job and the sweep."""
 
 import httpx
 
-from cli.app import create_app
+from api.cli.app import create_app
 from domain.enums import Channel
 from domain.models import Goal, Notification
 from domain.notifications.dispatch import install_dispatcher

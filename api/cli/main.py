@@ -3,7 +3,7 @@
 import argparse
 from collections.abc import Sequence
 
-from cli.operator import (
+from api.cli.operator import (
     CommandError,
     command_bootstrap,
     command_export_schema,
@@ -12,7 +12,7 @@ from cli.operator import (
     command_seed_demo,
     command_token,
 )
-from cli.processes import DEFAULT_HOST, DEFAULT_PORT, command_dev, command_serve, command_worker
+from api.cli.processes import DEFAULT_HOST, DEFAULT_PORT, command_dev, command_serve, command_worker
 from domain.account import AccountSetupError
 
 

@@ -16,7 +16,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from cli.operator import CommandError, new_token
+from api.cli.operator import CommandError, new_token
 
 DEFAULT_PORT = 8000
 DEFAULT_HOST = "127.0.0.1"
@@ -114,7 +114,7 @@ def browser_url(host: str, port: int) -> str:
 
 def _worker_process(env: dict[str, str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "cli", "worker"],
+        [sys.executable, "-m", "api.cli", "worker"],
         env=env,
         preexec_fn=_stop_with_parent if sys.platform == "linux" else None,  # noqa: PLW1509
     )
@@ -133,8 +133,8 @@ def _stop(process: subprocess.Popen[bytes], timeout: float = 15) -> None:
 async def _run_dev(sock: socket.socket, settings: Any) -> None:
     import uvicorn
 
+    from api.cli.app import create_app
     from api.demo import DemoDataError, seed_demo
-    from cli.app import create_app
     from domain.db import close_db, init_db, migrate_db
     from workers.dispatch import queued_deliveries
 
@@ -215,7 +215,7 @@ def command_serve(args: argparse.Namespace) -> None:
     import uvicorn
 
     uvicorn.run(
-        "cli.app:create_app",
+        "api.cli.app:create_app",
         factory=True,
         host=args.host,
         port=args.port,
