@@ -34,7 +34,7 @@ from domain.sql import (
     to_date,
     to_decimal,
 )
-from domain.status import percent_of_target, status_of
+from domain.status import percent_of_target, status_of, status_within
 from domain.windows import Buckets, is_frozen, local_date, milestone_window, refresh_due
 
 
@@ -313,14 +313,7 @@ def refreshed(
                 _milestone_outcome(cg_id, m, better, today) for m in finalized.get(cg_id, [])
             )
             if cg.all_final:
-                status = status_of(
-                    start_date=goal.start_date,
-                    end_date=goal.end_date,
-                    today=today,
-                    value=level.value,
-                    target=level.target,
-                    percent=level.percent,
-                )
+                status = status_within(goal, level, level.percent, today)
                 result.outcomes.append(Outcome(cg_id, None, status))
     return result
 

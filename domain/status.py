@@ -4,6 +4,7 @@ import math
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
+from typing import Protocol
 
 from domain.enums import GoalStatus
 
@@ -59,3 +60,35 @@ def status_of(
     if percent == HUNDRED:
         return GoalStatus.ACHIEVED
     return GoalStatus.MISSED
+
+
+class Dated(Protocol):
+    """A goal, milestone or range: the first and last day it counts."""
+
+    @property
+    def start_date(self) -> date: ...
+    @property
+    def end_date(self) -> date: ...
+
+
+class Measured(Protocol):
+    """Stored or computed progress: a value against a target."""
+
+    @property
+    def value(self) -> Decimal | None: ...
+    @property
+    def target(self) -> Decimal: ...
+
+
+def status_within(
+    period: Dated, progress: Measured, percent: Decimal | None, today: date
+) -> GoalStatus:
+    """Where ``progress`` stands on ``today``, within the dates of ``period``."""
+    return status_of(
+        start_date=period.start_date,
+        end_date=period.end_date,
+        today=today,
+        value=progress.value,
+        target=progress.target,
+        percent=percent,
+    )

@@ -34,7 +34,7 @@ from domain.history import MAX_HISTORY_DAYS, history_dates
 from domain.ranges import NO_RANGE_MILESTONES, DateRange, GoalOverRange, RangeProgress
 from domain.rollup import Level
 from domain.sql import quantize4
-from domain.status import percent_of_target, status_of
+from domain.status import percent_of_target, status_within
 
 if TYPE_CHECKING:
     from api.goals.filters import GoalFilter
@@ -147,14 +147,7 @@ def status_today(
     percent: Decimal | None,
 ) -> enums.GoalStatus:
     """Where ``progress`` stands on the account's today, within the dates of ``period``."""
-    return status_of(
-        start_date=period.start_date,
-        end_date=period.end_date,
-        today=local_today(info),
-        value=progress.value,
-        target=progress.target,
-        percent=percent,
-    )
+    return status_within(period, progress, percent, local_today(info))
 
 
 @strawberry.type(description="Where a goal, contributor goal or milestone stands.")

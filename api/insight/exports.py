@@ -51,7 +51,7 @@ from domain.parameters import in_pieces
 from domain.permissions import reach_of
 from domain.ranges import NO_RANGE_MILESTONES, DateRange, GoalOverRange, RangeProgress
 from domain.sql import quantize4
-from domain.status import percent_of_target, status_of
+from domain.status import percent_of_target, status_within
 from domain.tokens import authenticate
 
 log = structlog.get_logger("api.exports")
@@ -228,17 +228,6 @@ def _figures(
     ]
 
 
-def _whole(goal: m.Goal, row: m.Goal | m.ContributorGoal, today: datetime.date) -> enums.GoalStatus:
-    return status_of(
-        start_date=goal.start_date,
-        end_date=goal.end_date,
-        today=today,
-        value=row.value,
-        target=row.target,
-        percent=row.percent,
-    )
-
-
 def _progress_figures(
     goal: m.Goal,
     row: m.Goal | m.ContributorGoal,
@@ -246,7 +235,7 @@ def _progress_figures(
     today: datetime.date,
 ) -> list[str]:
     """Status and progress over the whole duration, or over the range as the API reads them."""
-    whole = _whole(goal, row, today)
+    whole = status_within(goal, row, row.percent, today)
     pace = Pace.of(row, goal, today)
     if over_range is None:
         return _figures(whole, row.value, row.target, row.percent, pace, row.refreshed_at)
@@ -262,14 +251,7 @@ def _milestone_figures(
     percent = percent_of_target(
         milestone.value, milestone.target, enums.higher_is_better(goal.type)
     )
-    status = status_of(
-        start_date=milestone.start_date,
-        end_date=milestone.end_date,
-        today=today,
-        value=milestone.value,
-        target=milestone.target,
-        percent=percent,
-    )
+    status = status_within(milestone, milestone, percent, today)
     return _figures(status, milestone.value, milestone.target, percent, None, cg.refreshed_at)
 
 
