@@ -19,6 +19,7 @@ from tortoise import connections
 
 from api.auth import RequireToken
 from api.body_limit import LimitBody
+from api.common.errors import refusal
 from api.context import Context
 from api.graphiql import ASSETS_DIR, ASSETS_PATH, graphiql_html
 from api.insight.exports import export_goals
@@ -40,10 +41,7 @@ class GoalsGraphQL(GraphQL[Context, None]):
         try:
             response = await self.run(Request(scope=scope, receive=receive))
         except HTTPException as error:
-            response = JSONResponse(
-                {"data": None, "errors": [{"message": error.reason}]},
-                status_code=error.status_code,
-            )
+            response = refusal(error.status_code, error.reason)
         await response(scope, receive, send)
 
     @property

@@ -1,11 +1,10 @@
 """Bearer-token authentication in front of the GraphQL endpoint."""
 
-import json
-
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from api.common.errors import refusal
 from domain.tokens import authenticate
 
 
@@ -18,15 +17,8 @@ def _wants_ide(request: Request) -> bool:
 
 
 def unauthorized(message: str) -> Response:
-    body = {
-        "data": None,
-        "errors": [{"message": message, "extensions": {"code": "UNAUTHENTICATED"}}],
-    }
-    return Response(
-        json.dumps(body),
-        status_code=401,
-        media_type="application/json",
-        headers={"WWW-Authenticate": 'Bearer realm="goals"'},
+    return refusal(
+        401, message, code="UNAUTHENTICATED", headers={"WWW-Authenticate": 'Bearer realm="goals"'}
     )
 
 

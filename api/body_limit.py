@@ -2,24 +2,10 @@
 over GOALS_MAX_BODY_BYTES the answer is 413 without reading the rest, whether the client
 declared a Content-Length or streams chunks."""
 
-import json
-
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-
-def _refusal(status: int, message: str) -> tuple[Message, Message]:
-    body = json.dumps({"data": None, "errors": [{"message": message}]}).encode()
-    start = {
-        "type": "http.response.start",
-        "status": status,
-        "headers": [
-            (b"content-type", b"application/json"),
-            (b"content-length", str(len(body)).encode()),
-            (b"connection", b"close"),
-        ],
-    }
-    return start, {"type": "http.response.body", "body": body, "more_body": False}
+from api.common.errors import refusal
 
 
 class LimitBody:
@@ -27,10 +13,11 @@ class LimitBody:
         self.app = app
         self.max_bytes = max_bytes
 
-    async def _refuse(self, send: Send, status: int, message: str) -> None:
-        start, body = _refusal(status, message)
-        await send(start)
-        await send(body)
+    async def _refuse(
+        self, scope: Scope, receive: Receive, send: Send, status: int, message: str
+    ) -> None:
+        # The rest of the body is not read: the connection closes after the answer.
+        await refusal(status, message, headers={"Connection": "close"})(scope, receive, send)
 
     def _too_large(self) -> str:
         return f"The request body is larger than {self.max_bytes:,} bytes (GOALS_MAX_BODY_BYTES)."
@@ -43,10 +30,12 @@ class LimitBody:
         declared = headers.get(b"content-length")
         if declared is not None:
             if not declared.isdigit() or len(declared) > 18:
-                await self._refuse(send, 400, "The Content-Length header is not a number.")
+                await self._refuse(
+                    scope, receive, send, 400, "The Content-Length header is not a number."
+                )
                 return
             if int(declared) > self.max_bytes:
-                await self._refuse(send, 413, self._too_large())
+                await self._refuse(scope, receive, send, 413, self._too_large())
                 return
         chunks: list[bytes] = []
         size = 0
@@ -57,7 +46,7 @@ class LimitBody:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_bytes:
-                await self._refuse(send, 413, self._too_large())
+                await self._refuse(scope, receive, send, 413, self._too_large())
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):

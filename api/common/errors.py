@@ -1,6 +1,9 @@
 """Errors meant for the client: shown as they are, never masked."""
 
+from collections.abc import Mapping
+
 from graphql import GraphQLError
+from starlette.responses import JSONResponse
 
 from domain.errors import Refused
 from domain.models import User
@@ -23,3 +26,14 @@ def admin_only(viewer: User, operation: AdminOnly) -> None:
     """A query refuses a non-admin with an error that says why; a command, with FORBIDDEN."""
     if not may(viewer, operation):
         raise PublicError(operation.value)
+
+
+def refusal(
+    status: int, message: str, *, code: str | None = None, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
+    """An HTTP answer for a request refused before any operation runs, shaped like a GraphQL
+    answer with one error, so that a client reads it as it reads every other error."""
+    error: dict[str, object] = {"message": message}
+    if code is not None:
+        error["extensions"] = {"code": code}
+    return JSONResponse({"data": None, "errors": [error]}, status_code=status, headers=headers)
