@@ -35,6 +35,23 @@ def redis_backoff(failures: int) -> float:
     return min(FIRST_BACKOFF_SECONDS * 2 ** (failures - 1), MAX_BACKOFF_SECONDS)
 
 
+async def wait_for_redis(event: str, error: BaseException, failures: int) -> None:
+    """Logs that Redis is away and waits the backoff of the ``failures``-th failure in a row."""
+    delay = redis_backoff(failures)
+    log.warning(
+        event,
+        error=f"{type(error).__name__}: {error}",
+        failures=failures,
+        retry_in_seconds=delay,
+    )
+    await asyncio.sleep(delay)
+
+
+def redis_is_back(event: str, failures: int) -> None:
+    log.info(event, failures=failures)
+    REDIS_RECONNECTS.inc()
+
+
 class ReconnectingWorker(Worker):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -61,18 +78,12 @@ class ReconnectingWorker(Worker):
                 )
             except REDIS_DOWN as error:
                 failures += 1
-                delay = redis_backoff(failures)
-                log.warning(
-                    "redis unreachable at start; trying again later",
-                    error=f"{type(error).__name__}: {error}",
-                    failures=failures,
-                    retry_in_seconds=delay,
+                await wait_for_redis(
+                    "redis unreachable at start; trying again later", error, failures
                 )
-                await asyncio.sleep(delay)
                 continue
             if failures:
-                log.info("redis reachable", failures=failures)
-                REDIS_RECONNECTS.inc()
+                redis_is_back("redis reachable", failures)
             return pool
 
     async def _poll_iteration(self) -> None:
@@ -80,18 +91,12 @@ class ReconnectingWorker(Worker):
             await super()._poll_iteration()
         except REDIS_DOWN as error:
             self.redis_failures += 1
-            delay = redis_backoff(self.redis_failures)
-            log.warning(
-                "redis unreachable; polling again later",
-                error=f"{type(error).__name__}: {error}",
-                failures=self.redis_failures,
-                retry_in_seconds=delay,
+            await wait_for_redis(
+                "redis unreachable; polling again later", error, self.redis_failures
             )
-            await asyncio.sleep(delay)
             return
         if self.redis_failures:
-            log.info("redis reachable again", failures=self.redis_failures)
-            REDIS_RECONNECTS.inc()
+            redis_is_back("redis reachable again", self.redis_failures)
             self.redis_failures = 0
 
     async def start_jobs(self, job_ids: list[bytes]) -> None:
