@@ -106,8 +106,11 @@ class RequestMaskErrors(MaskErrors):
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     settings = settings or get_settings()
-    extensions: list[Callable[..., SchemaExtension]] = [
-        MarkCacheable,
+    # Marking answers the response cache may keep is work for every operation: only with it.
+    extensions: list[Callable[..., SchemaExtension]] = (
+        [MarkCacheable] if settings.response_cache else []
+    )
+    extensions += [
         # Comments count as tokens too (graphql-core's max_tokens counts them). The limit is an
         # argument of the cached parse: a document over it fails to parse, and a failure is
         # never cached.
