@@ -64,7 +64,7 @@ def months(today: date) -> Months:
 
 def four_places(number: Fraction) -> str:
     units = math.floor(number * 10_000 + Fraction(1, 2))
-    return str(Decimal(units).scaleb(-4).normalize()) if units else "0"
+    return format(Decimal(units).scaleb(-4).normalize(), "f") if units else "0"
 
 
 def band(ratio: str | None) -> str:
