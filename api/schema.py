@@ -19,8 +19,9 @@ from strawberry.types import ExecutionContext
 
 from api.account.mutations import AccountMutation
 from api.account.queries import AccountQuery
-from api.common.direct_fields import resolve_plain_fields_directly
+from api.common.direct_fields import resolve_fields_directly
 from api.common.errors import should_mask_error
+from api.common.level_execution import LevelExecutor
 from api.common.text import RefuseNulText
 from api.directory.mutations import DirectoryMutation
 from api.directory.queries import DirectoryQuery
@@ -134,8 +135,9 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         query=_root("Query", QUERIES, QUERY_DESCRIPTION),
         mutation=_root("Mutation", MUTATIONS, MUTATION_DESCRIPTION),
         extensions=extensions,
+        execution_context_class=LevelExecutor,
     )
-    resolve_plain_fields_directly(schema._schema)
+    resolve_fields_directly(schema)
     return schema
 
 

@@ -6,7 +6,7 @@ from typing import Any
 import strawberry
 from strawberry.permission import BasePermission
 
-from api.common.direct_fields import resolve_plain_fields_directly
+from api.common.direct_fields import resolve_fields_directly
 
 
 class Denied(BasePermission):
@@ -71,7 +71,7 @@ async def test_only_plain_methods_are_resolved_directly_and_answers_stay_the_sam
 
     # Query.thing, Thing.double and Thing.failing (methods of self alone) and Thing.triple (a
     # function of the root alone).
-    assert resolve_plain_fields_directly(direct._schema) == 4
+    assert resolve_fields_directly(direct) == 4
 
     assert await answer(direct) == await answer(wrapped)
     data, errors = await answer(direct)
@@ -81,7 +81,7 @@ async def test_only_plain_methods_are_resolved_directly_and_answers_stay_the_sam
 
 async def test_a_permission_still_denies_when_its_field_is_alone():
     schema = strawberry.Schema(query=Query)
-    resolve_plain_fields_directly(schema._schema)
+    resolve_fields_directly(schema)
     result = await schema.execute("{ thing { double triple secret } }")
     assert result.data == {"thing": {"double": 42, "triple": 63, "secret": None}}
     assert [error.message for error in result.errors or []] == ["denied"]
