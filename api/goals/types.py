@@ -1,6 +1,7 @@
 """Goals, contributor goals, milestones and their progress as GraphQL types."""
 
 import datetime
+import inspect
 from decimal import Decimal
 from functools import cached_property
 from typing import TYPE_CHECKING, Annotated
@@ -11,6 +12,7 @@ from strawberry.utils.await_maybe import AwaitableOrValue
 
 from api.common.enums import described_enum
 from api.common.errors import PublicError
+from api.common.futures import then
 from api.common.numbers import percent_number, plain_decimal
 from api.common.pagination import page_size
 from api.common.types import GLOBAL_ID_DESCRIPTION, Connection, Node, from_row
@@ -234,9 +236,17 @@ class MilestoneWindow:
     )
 
 
-async def _pipelines(info: Info, ids: list[int]) -> list[Pipeline]:
-    rows = await info.context.loader(directory_loaders.load_pipelines).load_many(ids)
-    return [Pipeline(row=p) for p in rows if p is not None]
+def _pipelines(info: Info, ids: AwaitableOrValue[list[int]]) -> AwaitableOrValue[list[Pipeline]]:
+    """The pipelines of these ids, once the ids are loaded."""
+    loader = info.context.loader(directory_loaders.load_pipelines)
+
+    def rows_of(loaded_ids: list[int]) -> AwaitableOrValue[list[Pipeline]]:
+        return then(
+            loader.load_many(loaded_ids),
+            lambda rows: [Pipeline(row=p) for p in rows if p is not None],
+        )
+
+    return then(ids, rows_of) if inspect.isawaitable(ids) else rows_of(ids)
 
 
 @strawberry.type(
@@ -307,13 +317,14 @@ class Milestone(Node):
     )
 
     @strawberry.field(
+        graphql_type=list[Pipeline],
         description=(
             "The pipelines whose records count towards it: a subset of the goal's, set at creation."
-        )
+        ),
     )
-    async def pipelines(self, info: Info) -> list[Pipeline]:
-        ids = await info.context.loader(loaders.load_pipeline_ids_of_milestones).load(self.row.id)
-        return await _pipelines(info, ids)
+    def pipelines(self, info: Info) -> AwaitableOrValue[list[Pipeline]]:
+        loader = info.context.loader(loaders.load_pipeline_ids_of_milestones)
+        return _pipelines(info, loader.load(self.row.id))
 
     @strawberry.field(description=records.RECORDS_DESCRIPTION)
     async def records(
@@ -346,13 +357,15 @@ class ContributorGoal(Node):
             raise PublicError("The goal of this contributor no longer exists.")
         return goal
 
-    @strawberry.field(description="The user or team this share belongs to.")
-    async def contributor(self, info: Info) -> Contributor:
+    @strawberry.field(
+        graphql_type=Contributor, description="The user or team this share belongs to."
+    )
+    def contributor(self, info: Info) -> AwaitableOrValue[User | Team]:
         if self.row.user_id is not None:
-            user = await info.context.loader(directory_loaders.load_users).load(self.row.user_id)
-            return User(row=user)
-        team = await info.context.loader(directory_loaders.load_teams).load(self.row.team_id)
-        return Team(row=team)
+            user = info.context.loader(directory_loaders.load_users).load(self.row.user_id)
+            return then(user, lambda row: User(row=row))
+        team = info.context.loader(directory_loaders.load_teams).load(self.row.team_id)
+        return then(team, lambda row: Team(row=row))
 
     async def _range_progress(
         self, info: Info, goal: m.Goal, date_range: DateRange
@@ -502,12 +515,15 @@ class Goal(Node):
         ),
     )
 
-    @strawberry.field(description="False for goals over several pipelines or by year.")
-    async def forecastable(self, info: Info) -> bool:
-        if not enums.forecastable(self.row.milestone_period, 0):
+    @strawberry.field(
+        graphql_type=bool, description="False for goals over several pipelines or by year."
+    )
+    def forecastable(self, info: Info) -> AwaitableOrValue[bool]:
+        period = self.row.milestone_period
+        if not enums.forecastable(period, 0):
             return False  # whatever its pipelines: no need to load them
-        ids = await info.context.loader(loaders.load_pipeline_ids_of_goals).load(self.row.id)
-        return enums.forecastable(self.row.milestone_period, len(ids))
+        ids = info.context.loader(loaders.load_pipeline_ids_of_goals).load(self.row.id)
+        return then(ids, lambda loaded: enums.forecastable(period, len(loaded)))
 
     @strawberry.field(description="The notification kinds the contributors receive.")
     def notify(self) -> list[NotificationKind]:
@@ -527,13 +543,14 @@ class Goal(Node):
         return None if user is None else User(row=user)
 
     @strawberry.field(
+        graphql_type=list[Pipeline],
         description=(
             "The pipelines whose records count (none for calls and meetings); fixed at creation."
-        )
+        ),
     )
-    async def pipelines(self, info: Info) -> list[Pipeline]:
-        ids = await info.context.loader(loaders.load_pipeline_ids_of_goals).load(self.row.id)
-        return await _pipelines(info, ids)
+    def pipelines(self, info: Info) -> AwaitableOrValue[list[Pipeline]]:
+        loader = info.context.loader(loaders.load_pipeline_ids_of_goals)
+        return _pipelines(info, loader.load(self.row.id))
 
     @strawberry.field(
         graphql_type=GoalStatus,
@@ -591,10 +608,11 @@ class Goal(Node):
         return [LeaderboardEntry(rank=s.rank, row=s.entry) for s in standings[:limit]]
 
     @strawberry.field(
+        graphql_type=list[ContributorGoal],
         description="Contributor goals, oldest first; only the contributor-level fields of the "
-        "filter (users, teams, statuses, progress) apply."
+        "filter (users, teams, statuses, progress) apply.",
     )
-    async def contributors(
+    def contributors(
         self,
         info: Info,
         filter: Annotated[
@@ -603,12 +621,13 @@ class Goal(Node):
                 description="The same filter as `goals(filter)`; null: every contributor goal."
             ),
         ] = None,
-    ) -> list[ContributorGoal]:
+    ) -> AwaitableOrValue[list[ContributorGoal]]:
         from api.goals.filters import contributor_criteria
 
-        info.context.loader(loaders.load_goals).prime(self.row.id, self.row)
+        goal = self.row
+        info.context.loader(loaders.load_goals).prime(goal.id, goal)
         criteria = contributor_criteria(filter, local_today(info))
-        rows = await info.context.loader(loaders.load_contributor_goals_of_goals).load(
-            (self.row.id, criteria)
+        rows = info.context.loader(loaders.load_contributor_goals_of_goals).load(
+            (goal.id, criteria)
         )
-        return [ContributorGoal(row=row, goal_row=self.row) for row in rows]
+        return then(rows, lambda loaded: [ContributorGoal(row=r, goal_row=goal) for r in loaded])
