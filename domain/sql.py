@@ -8,11 +8,14 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.models import Model
 from tortoise.queryset import QuerySet
+
+M = TypeVar("M", bound=Model)
 
 FOUR_PLACES = Decimal("0.0001")
 # PostgreSQL's SQLSTATE for a statement cancelled (by statement_timeout among others).
@@ -72,6 +75,26 @@ class Params:
         if self.postgres:
             return f"SELECT unnest({self(list(values), 'bigint[]')})"
         return f"SELECT value FROM json_each({self(json.dumps([int(v) for v in values]))})"
+
+
+async def rows_of(sql: str, params: Params) -> list[Any]:
+    """The rows of a raw SELECT, each indexable by position and by column name."""
+    _, rows = await connection().execute_query(sql, params.values)
+    return list(rows)
+
+
+async def instances_where(
+    model: type[M], where: str, params: Params, order_by: str = ""
+) -> list[M]:
+    """The rows of ``model`` a raw WHERE clause selects, as the instances ``filter()`` returns
+    (every column, converted by the model's fields), without the query builder: building a
+    statement costs more than running it on the read path's small, frequent loads."""
+    meta = model._meta
+    columns = ", ".join(f'"{column}"' for column in sorted(meta.db_fields))
+    sql = f'SELECT {columns} FROM "{meta.db_table}" WHERE {where}'
+    if order_by:
+        sql += f" ORDER BY {order_by}"
+    return [model._init_from_db(**row) for row in await rows_of(sql, params)]
 
 
 def sqlite_instant(value: datetime) -> str:

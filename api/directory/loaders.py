@@ -9,17 +9,16 @@ from tortoise.models import Model
 
 from domain.models import Account, Pipeline, Team, TeamMembership, User
 from domain.parameters import in_pieces
+from domain.sql import Params, connection, instances_where, is_postgres
 
 Row = TypeVar("Row", bound=Model)
 
 
 async def rows_by_id(model: type[Row], account_id: int, ids: Sequence[int]) -> list[Row | None]:
     """The account's rows of ``model`` with these ids, in their order (None for any other)."""
-    rows: dict[int, Any] = {
-        row.pk: row
-        for piece in in_pieces(ids)
-        for row in await model.filter(account_id=account_id, id__in=piece)
-    }
+    params = Params(is_postgres(connection()))
+    where = f'"account_id" = {params(account_id)} AND "id" IN ({params.ids(ids)})'
+    rows: dict[int, Any] = {row.pk: row for row in await instances_where(model, where, params)}
     return [rows.get(i) for i in ids]
 
 

@@ -21,7 +21,6 @@ from domain.goals.queries import (
 from domain.models import (
     ContributorGoal,
     Goal,
-    GoalPipeline,
     Milestone,
     MilestonePipeline,
     ProgressSnapshot,
@@ -30,6 +29,7 @@ from domain.models import (
 from domain.parameters import in_pieces
 from domain.permissions import Reach
 from domain.ranges import DateRange, GoalOverRange, goal_over_range
+from domain.sql import Params, connection, instances_where, is_postgres, rows_of
 
 HistoryKey = tuple[int, date, date]
 ContributorsKey = tuple[int, ContributorCriteria | None]
@@ -92,12 +92,18 @@ async def load_visible_milestones(
 
 
 async def load_goals(account_id: int, ids: Sequence[int]) -> list[Goal | None]:
-    rows = {
-        g.id: g
-        for piece in in_pieces(ids)
-        for g in await Goal.filter(account_id=account_id, id__in=piece)
-    }
+    params = Params(is_postgres(connection()))
+    where = f'"account_id" = {params(account_id)} AND "id" IN ({params.ids(ids)})'
+    rows = {g.id: g for g in await instances_where(Goal, where, params)}
     return [rows.get(i) for i in ids]
+
+
+def _of_account_contributor_goals(params: Params, account_id: int, ids: Sequence[int]) -> str:
+    """Contributor goals among ``ids`` that belong to the account."""
+    return (
+        f'SELECT "id" FROM "contributor_goal" WHERE "account_id" = {params(account_id)} '
+        f'AND "id" IN ({params.ids(ids)})'
+    )
 
 
 async def load_contributor_goals_of_goals(
@@ -110,22 +116,38 @@ async def load_contributor_goals_of_goals(
         goal_ids_by_criteria[criteria].add(goal_id)
     found: dict[ContributorsKey, list[ContributorGoal]] = defaultdict(list)
     for criteria, goal_ids in goal_ids_by_criteria.items():
-        for piece in in_pieces(sorted(goal_ids)):
-            query = matching_contributor_goals(account_id, criteria).filter(goal_id__in=piece)
-            for row in await query.order_by("id"):
-                found[(row.goal_id, criteria)].append(row)
+        for row in await _contributor_goals_of(account_id, criteria, sorted(goal_ids)):
+            found[(row.goal_id, criteria)].append(row)
     return [found[key] for key in keys]
+
+
+async def _contributor_goals_of(
+    account_id: int, criteria: ContributorCriteria | None, goal_ids: list[int]
+) -> list[ContributorGoal]:
+    """The contributor goals of these goals that meet ``criteria``, by id."""
+    if criteria is None:  # every one, as a page lists them: a statement without the builder
+        params = Params(is_postgres(connection()))
+        where = f'"account_id" = {params(account_id)} AND "goal_id" IN ({params.ids(goal_ids)})'
+        return await instances_where(ContributorGoal, where, params, '"id"')
+    rows: list[ContributorGoal] = []
+    for piece in in_pieces(goal_ids):
+        query = matching_contributor_goals(account_id, criteria).filter(goal_id__in=piece)
+        rows += await query.order_by("id")
+    return rows
 
 
 async def load_milestones_of_contributor_goals(
     account_id: int, contributor_goal_ids: Sequence[int]
 ) -> list[list[Milestone]]:
     milestones: dict[int, list[Milestone]] = defaultdict(list)
-    for piece in in_pieces(contributor_goal_ids):
-        for row in await Milestone.filter(
-            contributor_goal__account_id=account_id, contributor_goal_id__in=piece
-        ).order_by("contributor_goal_id", "index"):
-            milestones[row.contributor_goal_id].append(row)
+    params = Params(is_postgres(connection()))
+    where = (
+        f'"contributor_goal_id" IN '
+        f"({_of_account_contributor_goals(params, account_id, contributor_goal_ids)})"
+    )
+    order = '"contributor_goal_id", "index"'
+    for row in await instances_where(Milestone, where, params, order):
+        milestones[row.contributor_goal_id].append(row)
     return [milestones[i] for i in contributor_goal_ids]
 
 
@@ -161,13 +183,14 @@ async def load_goals_over_range(
 
 async def load_pipeline_ids_of_goals(account_id: int, goal_ids: Sequence[int]) -> list[list[int]]:
     pipelines: dict[int, list[int]] = defaultdict(list)
-    for piece in in_pieces(goal_ids):
-        for goal_id, pipeline_id in (
-            await GoalPipeline.filter(goal__account_id=account_id, goal_id__in=piece)
-            .order_by("id")
-            .values_list("goal_id", "pipeline_id")
-        ):
-            pipelines[goal_id].append(pipeline_id)
+    params = Params(is_postgres(connection()))
+    sql = (
+        'SELECT "goal_id", "pipeline_id" FROM "goal_pipeline" WHERE "goal_id" IN '
+        f'(SELECT "id" FROM "goal" WHERE "account_id" = {params(account_id)} '
+        f'AND "id" IN ({params.ids(goal_ids)})) ORDER BY "id"'
+    )
+    for goal_id, pipeline_id in await rows_of(sql, params):
+        pipelines[goal_id].append(pipeline_id)
     return [pipelines[i] for i in goal_ids]
 
 
@@ -196,12 +219,13 @@ async def load_snapshots(
         ids_by_range[(first, last)].add(contributor_goal_id)
     found: dict[HistoryKey, list[ProgressSnapshot]] = defaultdict(list)
     for (first, last), ids in ids_by_range.items():
-        for piece in in_pieces(sorted(ids)):
-            for row in await ProgressSnapshot.filter(
-                contributor_goal__account_id=account_id,
-                contributor_goal_id__in=piece,
-                date__gte=first,
-                date__lte=last,
-            ).order_by("contributor_goal_id", "date"):
-                found[(row.contributor_goal_id, first, last)].append(row)
+        params = Params(is_postgres(connection()))
+        contributor_goals = _of_account_contributor_goals(params, account_id, sorted(ids))
+        where = (
+            f'"contributor_goal_id" IN ({contributor_goals})'
+            f' AND "date" >= {params.day(first)} AND "date" <= {params.day(last)}'
+        )
+        order = '"contributor_goal_id", "date"'
+        for row in await instances_where(ProgressSnapshot, where, params, order):
+            found[(row.contributor_goal_id, first, last)].append(row)
     return [found[key] for key in keys]
