@@ -23,7 +23,7 @@ from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.arguments import convert_arguments
 from strawberry.types.field import StrawberryField
 
-from api.common.level_execution import PREPARE_CALL, SOURCE_METHOD, Call
+from api.common.level_execution import IGNORES_INFO, PREPARE_CALL, SOURCE_METHOD, Call
 
 
 def _calling(method: Callable[[Any], Any]) -> Callable[[Any, GraphQLResolveInfo[Any]], Any]:
@@ -111,6 +111,14 @@ def call_preparer(
     return prepare
 
 
+def mark_generated_type_check(object_type: GraphQLObjectType) -> None:
+    """Strawberry gives a type that implements an interface an ``is_type_of`` of its own, an
+    isinstance check that never reads the resolve info; one the type declares may."""
+    definition = (object_type.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    if object_type.is_type_of is not None and getattr(definition, "is_type_of", 0) is None:
+        setattr(object_type.is_type_of, IGNORES_INFO, True)
+
+
 def resolve_fields_directly(schema: strawberry.Schema) -> int:
     """Lets graphql-core call the plain fields' methods itself and the level executor call the
     others without the wrapper; returns how many graphql-core calls directly."""
@@ -118,6 +126,7 @@ def resolve_fields_directly(schema: strawberry.Schema) -> int:
     for named in schema._schema.type_map.values():
         if not isinstance(named, GraphQLObjectType) or named.name.startswith("__"):
             continue
+        mark_generated_type_check(named)
         for graphql_field in named.fields.values():
             definition = (graphql_field.extensions or {}).get(
                 GraphQLCoreConverter.DEFINITION_BACKREF

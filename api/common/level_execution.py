@@ -23,6 +23,9 @@ import asyncio
 import inspect
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
 from typing import Any
 
 from graphql import (
@@ -45,12 +48,33 @@ from graphql.execution.values import get_argument_values
 from graphql.pyutils import AwaitableOrValue, Path, Undefined, is_iterable
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+from api.common.futures import Later
+
 # Attributes by which api.common.direct_fields tells how to call a field's resolver: this
 # method on the source, needing neither the resolve info nor arguments; or a function that,
 # given the field's coerced arguments, returns a call for each source and its resolve info.
 SOURCE_METHOD = "source_method"
 PREPARE_CALL = "prepare_call"
+# Set on an object type's is_type_of that never reads its resolve info.
+IGNORES_INFO = "ignores_info"
+# Values that are neither errors nor awaitables, which a leaf completes without asking.
+_PLAIN_VALUES = frozenset({str, int, float, bool, Decimal, date, datetime})
 Call = Callable[[Any, GraphQLResolveInfo[Any]], Any]
+
+
+class InfoAt:
+    """A resolve info at another path, sharing everything else with one already built: for the
+    resolvers of a field of the document, which differ by their path only. It answers attribute
+    reads, which is all Strawberry's ``Info`` makes of it."""
+
+    __slots__ = ("_info", "path")
+
+    def __init__(self, info: GraphQLResolveInfo[Any], path: Path | None) -> None:
+        self._info = info
+        self.path = path
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._info, name)
 
 
 class _OffThePath(Exception):
@@ -77,6 +101,10 @@ class _Field:
     arguments: dict[str, Any]
     # A leaf (or list of leaves) whose resolver needs no info has no use for its path.
     needs_path: bool
+    # A prepared call reads attributes of its resolve info only: every object's info is then
+    # this field's first one at another path (`InfoAt`).
+    shares_info: bool
+    first_info: GraphQLResolveInfo[Any] | None = None
     # Completes a resolved value as graphql-core would, for the field's type.
     complete: Complete = field(init=False)
 
@@ -150,13 +178,26 @@ class LevelExecutor(StrawberryGraphQLCoreExecutionContext):
         except BaseException:
             _close(item[-1] for item in waiting)
             raise
-        if waiting:
-            values = await asyncio.gather(*(item[-1] for item in waiting), return_exceptions=True)
-            for (prepared, answer, key, path, _), value in zip(waiting, values, strict=True):
-                if isinstance(value, BaseException):
-                    raise _OffThePath from value
-                answer[key] = prepared.complete(value, path, following)
+        while waiting:
+            waiting = await self._settle(waiting, following)
         return list(following.values())
+
+    async def _settle(self, waiting: list[_Waiting], following: _Following) -> list[_Waiting]:
+        """Awaits what ``waiting`` waits for, together (a `Later`'s load rather than itself),
+        completes what that settles and returns what its builds still wait for."""
+        loads = [item[-1].loaded if isinstance(item[-1], Later) else item[-1] for item in waiting]
+        values = await asyncio.gather(*loads, return_exceptions=True)
+        still: list[_Waiting] = []
+        for (prepared, answer, key, path, awaited), value in zip(waiting, values, strict=True):
+            if isinstance(value, BaseException):
+                raise _OffThePath from value
+            if isinstance(awaited, Later):
+                value = awaited.build(value)
+                if self.is_awaitable(value):
+                    still.append((prepared, answer, key, path, value))
+                    continue
+            answer[key] = prepared.complete(value, path, following)
+        return still
 
     def _resolve_selection(
         self, selection: _Selection, following: _Following, waiting: list[_Waiting]
@@ -175,8 +216,11 @@ class LevelExecutor(StrawberryGraphQLCoreExecutionContext):
                 field_path = Path(path, key, type_name) if needs_path else None
                 if method is not None:
                     value = method(source)
+                elif prepared.shares_info and prepared.first_info is not None:
+                    value = prepared.resolve(source, InfoAt(prepared.first_info, field_path))
                 else:
                     info = self._info(prepared, field_path)  # type: ignore[arg-type]
+                    prepared.first_info = info
                     value = prepared.resolve(source, info, **prepared.arguments)
                 if is_awaitable(value):
                     answer[key] = None  # keeps the answer's keys in the document's order
@@ -209,6 +253,7 @@ class LevelExecutor(StrawberryGraphQLCoreExecutionContext):
             )
             method = None if arguments else getattr(resolve, SOURCE_METHOD, None)
             prepare = getattr(resolve, PREPARE_CALL, None)
+            shares_info = method is None and prepare is not None
             if method is None and prepare is not None:
                 resolve, arguments = prepare(arguments), {}
             prepared = _Field(
@@ -221,6 +266,7 @@ class LevelExecutor(StrawberryGraphQLCoreExecutionContext):
                 method=method,
                 arguments=arguments,
                 needs_path=method is None or not is_leaf_type(get_named_type(definition.type)),
+                shares_info=shares_info,
             )
             prepared.complete = self._completer(prepared, definition.type)
         self._prepared[key] = (details, prepared)
@@ -273,7 +319,11 @@ class LevelExecutor(StrawberryGraphQLCoreExecutionContext):
         def leaf(value: Any, path: Path | None, following: _Following) -> Any:
             if value is None or value is Undefined:
                 return None
-            if self._unusable(value):
+            if (
+                value.__class__ not in _PLAIN_VALUES
+                and not isinstance(value, Enum)
+                and self._unusable(value)
+            ):
                 raise _OffThePath
             return coerce(return_type, value)
 
@@ -325,8 +375,10 @@ class LevelExecutor(StrawberryGraphQLCoreExecutionContext):
             object_type = return_type
         else:
             raise _OffThePath
-        if object_type.is_type_of:
-            fits = object_type.is_type_of(value, self._info(prepared, path))
+        is_type_of = object_type.is_type_of
+        if is_type_of:
+            ignored = getattr(is_type_of, IGNORES_INFO, False)
+            fits = is_type_of(value, None if ignored else self._info(prepared, path))  # type: ignore[arg-type]
             if self.is_awaitable(fits) or not fits:
                 _close([fits])
                 raise _OffThePath
@@ -336,5 +388,7 @@ class LevelExecutor(StrawberryGraphQLCoreExecutionContext):
 def _close(awaitables: Any) -> None:
     """Closes coroutines that will not be awaited, so they do not warn when collected."""
     for awaitable in awaitables:
+        if isinstance(awaitable, Later):
+            awaitable = awaitable.loaded
         if inspect.iscoroutine(awaitable):
             awaitable.close()

@@ -1,11 +1,11 @@
-"""`then` gives a loaded value's successor at once when it can, and otherwise as a future that
-settles like an `await` would: with the value, the error, or a further awaitable's result."""
+"""`then` gives a loaded value's successor at once when it can, and otherwise a `Later` that
+awaits like a coroutine would: to the value, the error, or a further awaitable's result."""
 
 import asyncio
 
 import pytest
 
-from api.common.futures import then
+from api.common.futures import Later, then
 
 
 async def test_a_done_load_is_built_at_once():
@@ -17,7 +17,7 @@ async def test_a_done_load_is_built_at_once():
 async def test_a_pending_load_is_built_when_it_settles():
     loaded = asyncio.get_running_loop().create_future()
     built = then(loaded, lambda value: value * 2)
-    assert isinstance(built, asyncio.Future) and not built.done()
+    assert isinstance(built, Later) and built.loaded is loaded
     loaded.set_result(4)
     assert await built == 8
 

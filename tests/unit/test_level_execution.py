@@ -69,6 +69,10 @@ class Item:
         return then(info.context["doubles"].load(self.number), lambda value: value + 1)  # type: ignore[return-value]
 
     @strawberry.field
+    def where(self, info: strawberry.Info) -> str:
+        return "/".join(str(key) for key in info.path.as_list())
+
+    @strawberry.field
     def fragile(self) -> int | None:
         if self.number == 2:
             raise ValueError("two is fragile")
@@ -137,6 +141,7 @@ CASES = {
         {"f": 5, "w": {"low": 3, "high": 6}},
     ),
     "loader results": "{ items(count: 5) { loaded children { loaded } } }",
+    "resolve info": "{ items { where children { here: where } } }",
     "union, interface and typename": (
         "{ items { __typename member { __typename ... on Person { name email } "
         "... on Group { name size } } named { name ... on Group { size } } } }"
@@ -198,7 +203,7 @@ async def test_only_answers_with_errors_run_again_on_graphql_core(monkeypatch):
 
     monkeypatch.setattr(StrawberryGraphQLCoreExecutionContext, "execute_operation", counted)
     _, level = schemas()
-    for case in ("plain and nested", "arguments and variables", "loader results", "fragments"):
+    for case in ("plain and nested", "arguments and variables", "loader results", "resolve info"):
         query, variables = CASES[case] if isinstance(CASES[case], tuple) else (CASES[case], None)
         await answer(level, query, variables)
     await answer(level, CASES["union, interface and typename"])
