@@ -5,6 +5,7 @@ import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
+import orjson
 import redis.asyncio as aioredis
 from cross_web import HTTPException
 from starlette.applications import Starlette
@@ -60,6 +61,15 @@ class GoalsGraphQL(GraphQL[Context, None]):
         if not isinstance(decoded, dict):
             raise HTTPException(400, "The request body must be a JSON object.")
         return decoded
+
+    def encode_json(self, data: object) -> str | bytes:
+        """The same compact JSON, in UTF-8, several times faster than the standard library (a
+        dashboard page is 70 KB of it); what orjson refuses, such as a lone surrogate in a
+        string, is encoded as before."""
+        try:
+            return orjson.dumps(data)
+        except TypeError:
+            return super().encode_json(data)
 
     async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
         # Only the GraphiQL page passes RequireToken without a viewer, and it runs no operation.
