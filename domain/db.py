@@ -11,12 +11,15 @@ MODELS = ["domain.models"]
 
 
 def _connection(url: str) -> str | dict[str, Any]:
-    """PostgreSQL as the URL says. SQLite through domain/sqlite_client.py (write transactions
+    """PostgreSQL as the URL says, through domain/postgres_client.py (no reset statement when a
+    connection returns to the pool). SQLite through domain/sqlite_client.py (write transactions
     take the lock up front), in WAL mode, waiting up to ``sqlite_busy_timeout_seconds`` for
     another process's write lock; parameters in the URL (``?busy_timeout=...``) still win."""
-    if not url.startswith("sqlite:"):
-        return url
     config = expand_db_url(url)
+    if not url.startswith("sqlite:"):
+        if config["engine"] == "tortoise.backends.asyncpg":
+            config["engine"] = "domain.postgres_client"
+        return config
     busy_ms = round(get_settings().sqlite_busy_timeout_seconds * 1000)
     credentials = {"busy_timeout": busy_ms, "journal_mode": "WAL", **config["credentials"]}
     return {"engine": "domain.sqlite_client", "credentials": credentials}
