@@ -11,7 +11,7 @@ both answer ``ManageGoals(first: 50)``, ``GoalDetails`` and ``Viewer`` with the 
 byte for byte, and drives each with wrk (concurrency 8) for ``--seconds`` after a warm-up. The
 API runs twice: with the response cache off (cold) and on (warm, ``GOALS_RESPONSE_CACHE``).
 Prints req/s, p50 and p99 per operation and the ratio to the bare endpoint, then the API's RSS
-before and after ``--rss-requests`` more requests.
+before and after at least ``--rss-requests`` more requests.
 """
 
 import argparse
@@ -303,7 +303,7 @@ def main() -> None:
         "--rss-requests",
         type=int,
         default=10_000,
-        help="about this many ManageGoals requests for the RSS check (0: none)",
+        help="at least this many ManageGoals requests for the RSS check (0: none)",
     )
     parser.add_argument("--no-build", action="store_true", help="reuse the database as it is")
     parser.add_argument(
@@ -334,12 +334,16 @@ def main() -> None:
             check_same(answers(port), bare_answers)
             results[mode] = measure(port, args.seconds, args.warmup, wrk_cpu)
             if mode == "cold" and args.rss_requests:
-                # One run long enough for that many requests at the rate just measured.
+                # Runs long enough for that many requests at the rate just measured, until
+                # at least that many were sent.
                 rate = results[mode]["ManageGoals"].per_second
                 before = rss_mb(pid)
                 body = request_bodies()["ManageGoals"]
-                load = wrk(port, body, args.rss_requests / rate + 5, wrk_cpu)
-                rss = (before, rss_mb(pid), load.requests)
+                sent = 0
+                while sent < args.rss_requests:
+                    seconds = (args.rss_requests - sent) / rate + 2
+                    sent += wrk(port, body, seconds, wrk_cpu).requests
+                rss = (before, rss_mb(pid), sent)
 
     print(f"one API process, wrk at concurrency {CONCURRENCY}, {args.seconds:g} s per case")
     header = (
