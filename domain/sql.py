@@ -83,6 +83,22 @@ async def rows_of(sql: str, params: Params) -> list[Any]:
     return list(rows)
 
 
+def columns_as(model: type[Model], alias: str) -> str:
+    """Every column of ``model``'s table under ``alias``, each named ``<alias>__<column>``."""
+    return ", ".join(f'{alias}."{c}" AS "{alias}__{c}"' for c in sorted(model._meta.db_fields))
+
+
+def instance_as(model: type[M], row: Any, alias: str) -> M:
+    """The instance of ``model`` in the ``columns_as(model, alias)`` columns of ``row``."""
+    return model._init_from_db(**{c: row[f"{alias}__{c}"] for c in model._meta.db_fields})
+
+
+def attach(instance: Model, relation: str, related: Model) -> None:
+    """Sets a fetched foreign object as ``select_related`` does, so ``instance.<relation>`` is
+    ``related`` without a query."""
+    object.__setattr__(instance, f"_{relation}", related)
+
+
 async def instances_where(
     model: type[M], where: str, params: Params, order_by: str = ""
 ) -> list[M]:
