@@ -22,7 +22,6 @@ from domain.models import (
     ContributorGoal,
     Goal,
     Milestone,
-    MilestonePipeline,
     ProgressSnapshot,
     User,
 )
@@ -198,15 +197,16 @@ async def load_pipeline_ids_of_milestones(
     account_id: int, milestone_ids: Sequence[int]
 ) -> list[list[int]]:
     pipelines: dict[int, list[int]] = defaultdict(list)
-    for piece in in_pieces(milestone_ids):
-        for milestone_id, pipeline_id in (
-            await MilestonePipeline.filter(
-                milestone__contributor_goal__account_id=account_id, milestone_id__in=piece
-            )
-            .order_by("id")
-            .values_list("milestone_id", "pipeline_id")
-        ):
-            pipelines[milestone_id].append(pipeline_id)
+    params = Params(is_postgres(connection()))
+    sql = (
+        'SELECT mp."milestone_id", mp."pipeline_id" FROM "milestone_pipeline" mp '
+        'JOIN "milestone" m ON m."id" = mp."milestone_id" '
+        'JOIN "contributor_goal" cg ON cg."id" = m."contributor_goal_id" '
+        f'WHERE cg."account_id" = {params(account_id)} '
+        f'AND mp."milestone_id" IN ({params.ids(milestone_ids)}) ORDER BY mp."id"'
+    )
+    for milestone_id, pipeline_id in await rows_of(sql, params):
+        pipelines[milestone_id].append(pipeline_id)
     return [pipelines[i] for i in milestone_ids]
 
 
