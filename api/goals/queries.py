@@ -1,5 +1,6 @@
 """Reading goals: the filtered, ordered list, one goal, and the milestone preview."""
 
+import asyncio
 import datetime
 from typing import Annotated
 
@@ -54,14 +55,16 @@ class GoalQuery:
             goal_criteria(filter),
             contributor_criteria(filter, local_today(info)),
         )
-        total = await goals.count()
         page = goal_queries.order_goals(goals, field, descending, date_range, local_today(info))
         if after is not None:
             value, pk = decode_cursor(after, field, descending)
             page = page.filter(
                 goal_queries.after_position(field, descending, value, pk, date_range)
             )
-        rows = await goal_queries.fetch_ordered(page.limit(limit + 1), field, date_range)
+        # The count and the page at once: two statements, one wait.
+        total, rows = await asyncio.gather(
+            goals.count(), goal_queries.fetch_ordered(page.limit(limit + 1), field, date_range)
+        )
         goal_loader = info.context.loader(loaders.load_goals)
         edges = []
         for row in rows[:limit]:
