@@ -8,8 +8,10 @@ and their bookkeeping costs more than the page's data.
 `LevelExecutor` runs a query a level at a time instead: each field of a selection for every
 object at that depth of the answer (the `status` of all 50 goals, then of all 150 contributor
 goals), with the arguments coerced once per field of the document rather than once per
-object, plain fields called without a resolve info, and the awaitables of a whole level
-gathered together, so a DataLoader still receives a level's keys in one batch.
+object, plain fields called without a resolve info (the others share their field's first one,
+at their own path: `InfoAt`), and the awaitables of a whole level gathered together, so a
+DataLoader still receives a level's keys in one batch; a `Later` (api.common.futures) is
+awaited through its load, and built here.
 
 It only ever builds an answer without errors. The moment anything leaves that path — a
 resolver raises, a non-null field comes out null, a value its type refuses, deferred
