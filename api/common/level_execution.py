@@ -90,7 +90,6 @@ Complete = Callable[[Any, "Path | None", "_Following"], Any]
 class _Field:
     """One field of the document on one parent type, prepared once per request."""
 
-    name: str
     parent_type: GraphQLObjectType
     definition: GraphQLField
     details: FieldDetailsList
@@ -103,8 +102,8 @@ class _Field:
     arguments: dict[str, Any]
     # A leaf (or list of leaves) whose resolver needs no info has no use for its path.
     needs_path: bool
-    # A prepared call reads attributes of its resolve info only: every object's info is then
-    # this field's first one at another path (`InfoAt`).
+    # A prepared call reads attributes of its resolve info only: every object's info after the
+    # first is that one at another path (`InfoAt`).
     shares_info: bool
     first_info: GraphQLResolveInfo[Any] | None = None
     # Completes a resolved value as graphql-core would, for the field's type.
@@ -235,8 +234,7 @@ class LevelExecutor(StrawberryGraphQLCoreExecutionContext):
         if key in self._prepared:
             return self._prepared[key][1]
         first = details[0]
-        name = first.node.name.value
-        definition = self.schema.get_field(parent_type, name)
+        definition = self.schema.get_field(parent_type, first.node.name.value)
         prepared = None
         if definition is not None:
             resolve = definition.resolve or self.field_resolver
@@ -255,11 +253,10 @@ class LevelExecutor(StrawberryGraphQLCoreExecutionContext):
             )
             method = None if arguments else getattr(resolve, SOURCE_METHOD, None)
             prepare = getattr(resolve, PREPARE_CALL, None)
-            shares_info = method is None and prepare is not None
-            if method is None and prepare is not None:
-                resolve, arguments = prepare(arguments), {}
+            call = prepare(arguments) if method is None and prepare is not None else None
+            if call is not None:
+                resolve, arguments = call, {}
             prepared = _Field(
-                name=name,
                 parent_type=parent_type,
                 definition=definition,
                 details=details,
@@ -268,7 +265,7 @@ class LevelExecutor(StrawberryGraphQLCoreExecutionContext):
                 method=method,
                 arguments=arguments,
                 needs_path=method is None or not is_leaf_type(get_named_type(definition.type)),
-                shares_info=shares_info,
+                shares_info=call is not None,
             )
             prepared.complete = self._completer(prepared, definition.type)
         self._prepared[key] = (details, prepared)
