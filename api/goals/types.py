@@ -1,7 +1,7 @@
 """Goals, contributor goals, milestones and their progress as GraphQL types."""
 
 import datetime
-import inspect
+from collections.abc import Awaitable
 from decimal import Decimal
 from functools import cached_property
 from typing import TYPE_CHECKING, Annotated
@@ -236,7 +236,7 @@ class MilestoneWindow:
     )
 
 
-def _pipelines(info: Info, ids: AwaitableOrValue[list[int]]) -> AwaitableOrValue[list[Pipeline]]:
+def _pipelines(info: Info, ids: Awaitable[list[int]]) -> AwaitableOrValue[list[Pipeline]]:
     """The pipelines of these ids, once the ids are loaded."""
     loader = info.context.loader(directory_loaders.load_pipelines)
 
@@ -246,7 +246,7 @@ def _pipelines(info: Info, ids: AwaitableOrValue[list[int]]) -> AwaitableOrValue
             lambda rows: [Pipeline(row=p) for p in rows if p is not None],
         )
 
-    return then(ids, rows_of) if inspect.isawaitable(ids) else rows_of(ids)
+    return then(ids, rows_of)
 
 
 @strawberry.type(
