@@ -113,6 +113,22 @@ async def instances_where(
     return [model._init_from_db(**row) for row in await rows_of(sql, params)]
 
 
+async def instances_by_id(model: type[M], account_id: int, ids: Sequence[int]) -> list[M | None]:
+    """The account's rows of ``model`` with these ids, in their order (None for any other)."""
+    params = Params(is_postgres(connection()))
+    where = f'"account_id" = {params(account_id)} AND "id" IN ({params.ids(ids)})'
+    rows = {row.pk: row for row in await instances_where(model, where, params)}
+    return [rows.get(i) for i in ids]
+
+
+async def ids_grouped(sql: str, params: Params, keys: Sequence[int]) -> list[list[int]]:
+    """``sql`` selects (key, id) pairs: each key's ids, in the order of the rows."""
+    grouped: dict[int, list[int]] = {}
+    for key, item in await rows_of(sql, params):
+        grouped.setdefault(key, []).append(item)
+    return [grouped.get(key, []) for key in keys]
+
+
 def sqlite_instant(value: datetime) -> str:
     """The text Tortoise stores for a timestamp in SQLite: UTC, ISO 8601 with a space, so
     instants compare correctly as text."""

@@ -3,35 +3,22 @@ the keys are too many to bind in one statement)."""
 
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Any, TypeVar
-
-from tortoise.models import Model
 
 from domain.models import Account, Pipeline, Team, TeamMembership, User
 from domain.parameters import in_pieces
-from domain.sql import Params, connection, instances_where, is_postgres
-
-Row = TypeVar("Row", bound=Model)
-
-
-async def rows_by_id(model: type[Row], account_id: int, ids: Sequence[int]) -> list[Row | None]:
-    """The account's rows of ``model`` with these ids, in their order (None for any other)."""
-    params = Params(is_postgres(connection()))
-    where = f'"account_id" = {params(account_id)} AND "id" IN ({params.ids(ids)})'
-    rows: dict[int, Any] = {row.pk: row for row in await instances_where(model, where, params)}
-    return [rows.get(i) for i in ids]
+from domain.sql import instances_by_id
 
 
 async def load_users(account_id: int, ids: Sequence[int]) -> list[User | None]:
-    return await rows_by_id(User, account_id, ids)
+    return await instances_by_id(User, account_id, ids)
 
 
 async def load_teams(account_id: int, ids: Sequence[int]) -> list[Team | None]:
-    return await rows_by_id(Team, account_id, ids)
+    return await instances_by_id(Team, account_id, ids)
 
 
 async def load_pipelines(account_id: int, ids: Sequence[int]) -> list[Pipeline | None]:
-    return await rows_by_id(Pipeline, account_id, ids)
+    return await instances_by_id(Pipeline, account_id, ids)
 
 
 async def load_accounts(account_id: int, ids: Sequence[int]) -> list[Account | None]:

@@ -28,7 +28,14 @@ from domain.models import (
 from domain.parameters import in_pieces
 from domain.permissions import Reach
 from domain.ranges import DateRange, GoalOverRange, goal_over_range
-from domain.sql import Params, connection, instances_where, is_postgres, rows_of
+from domain.sql import (
+    Params,
+    connection,
+    ids_grouped,
+    instances_by_id,
+    instances_where,
+    is_postgres,
+)
 
 HistoryKey = tuple[int, date, date]
 ContributorsKey = tuple[int, ContributorCriteria | None]
@@ -91,10 +98,7 @@ async def load_visible_milestones(
 
 
 async def load_goals(account_id: int, ids: Sequence[int]) -> list[Goal | None]:
-    params = Params(is_postgres(connection()))
-    where = f'"account_id" = {params(account_id)} AND "id" IN ({params.ids(ids)})'
-    rows = {g.id: g for g in await instances_where(Goal, where, params)}
-    return [rows.get(i) for i in ids]
+    return await instances_by_id(Goal, account_id, ids)
 
 
 def _of_account_contributor_goals(params: Params, account_id: int, ids: Sequence[int]) -> str:
@@ -181,22 +185,18 @@ async def load_goals_over_range(
 
 
 async def load_pipeline_ids_of_goals(account_id: int, goal_ids: Sequence[int]) -> list[list[int]]:
-    pipelines: dict[int, list[int]] = defaultdict(list)
     params = Params(is_postgres(connection()))
     sql = (
         'SELECT "goal_id", "pipeline_id" FROM "goal_pipeline" WHERE "goal_id" IN '
         f'(SELECT "id" FROM "goal" WHERE "account_id" = {params(account_id)} '
         f'AND "id" IN ({params.ids(goal_ids)})) ORDER BY "id"'
     )
-    for goal_id, pipeline_id in await rows_of(sql, params):
-        pipelines[goal_id].append(pipeline_id)
-    return [pipelines[i] for i in goal_ids]
+    return await ids_grouped(sql, params, goal_ids)
 
 
 async def load_pipeline_ids_of_milestones(
     account_id: int, milestone_ids: Sequence[int]
 ) -> list[list[int]]:
-    pipelines: dict[int, list[int]] = defaultdict(list)
     params = Params(is_postgres(connection()))
     sql = (
         'SELECT mp."milestone_id", mp."pipeline_id" FROM "milestone_pipeline" mp '
@@ -205,9 +205,7 @@ async def load_pipeline_ids_of_milestones(
         f'WHERE cg."account_id" = {params(account_id)} '
         f'AND mp."milestone_id" IN ({params.ids(milestone_ids)}) ORDER BY mp."id"'
     )
-    for milestone_id, pipeline_id in await rows_of(sql, params):
-        pipelines[milestone_id].append(pipeline_id)
-    return [pipelines[i] for i in milestone_ids]
+    return await ids_grouped(sql, params, milestone_ids)
 
 
 async def load_snapshots(

@@ -2,13 +2,13 @@
 
 from collections.abc import Sequence
 
-from api.directory.loaders import rows_by_id
 from domain.models import ApiToken, Notification
+from domain.sql import instances_by_id
 
 
 async def load_api_tokens(account_id: int, ids: Sequence[int]) -> list[ApiToken | None]:
-    return await rows_by_id(ApiToken, account_id, ids)
+    return await instances_by_id(ApiToken, account_id, ids)
 
 
 async def load_notifications(account_id: int, ids: Sequence[int]) -> list[Notification | None]:
-    return await rows_by_id(Notification, account_id, ids)
+    return await instances_by_id(Notification, account_id, ids)
